@@ -1,0 +1,352 @@
+"""The `infra` command: thin click commands over the core.
+
+Exit codes: 0 ok, 1 user error (one line), 2 usage error, 3 unexpected error
+(one line plus the path of a log file holding the traceback), 130 Ctrl-C.
+With ``--detailed-exitcode``, plan exits 2 when there are changes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from toolkit import __version__
+from toolkit.errors import InfraError, UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_UNEXPECTED, EXIT_INTERRUPT = 0, 1, 2, 3, 130
+
+
+# --- context and reusable options -------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    project_opt: str | None = None
+    artifacts_opt: str | None = None
+    json_out: bool = False
+    color: str = "auto"
+    _project: Any = None
+    _root: Path | None = None
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            from toolkit.project import find_root
+
+            self._root = find_root(self.project_opt)
+        return self._root
+
+    @property
+    def project(self) -> Any:
+        if self._project is None:
+            from toolkit.config import Project
+
+            self._project = Project(self.root)
+        return self._project
+
+    @property
+    def artifacts(self) -> Path:
+        from toolkit.project import artifacts_dir
+
+        return artifacts_dir(self.root, self.artifacts_opt)
+
+    def env(self, explicit: str | None) -> str:
+        click_ctx = click.get_current_context(silent=True)
+        if click_ctx is not None and click_ctx.get_parameter_source("env") == click.core.ParameterSource.ENVIRONMENT:
+            explicit = None  # let the project say the value came from $INFRA_ENV
+        return str(self.project.default_environment(explicit))
+
+    def emit_json(self, data: Any) -> None:
+        click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
+
+
+def _catalog_names(kind: str) -> list[str]:
+    try:
+        from toolkit.config import Project
+        from toolkit.project import find_root
+
+        project = Project(find_root())
+        return sorted(project.catalog.regions) if kind == "region" else project.environment_names()
+    except Exception:  # completion must never crash the shell
+        return []
+
+
+def _complete_region(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    return [r for r in _catalog_names("region") if r.startswith(incomplete)]
+
+
+def _complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    return [e for e in _catalog_names("env") if e.startswith(incomplete)]
+
+
+env_option = click.option(
+    "--env", "env", envvar="INFRA_ENV", show_envvar=True, default=None, shell_complete=_complete_env,
+    help="Environment (a directory under environments/). Defaults to $INFRA_ENV, then to "
+         "default_environment in environments/defaults.yaml.",
+)
+json_option = click.option("--json", "json_flag", is_flag=True, help="Machine-readable JSON on stdout.")
+region_argument = click.argument("region", shell_complete=_complete_region)
+regions_argument = click.argument("regions", nargs=-1, shell_complete=_complete_region)
+all_option = click.option("--all", "all_regions", is_flag=True, help="Every region of the environment.")
+
+
+def _use_json(ctx: Ctx, flag: bool) -> bool:
+    return flag or ctx.json_out
+
+
+# --- the group ------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="infra", message="%(prog)s %(version)s")
+@click.option("--project", "project_opt", envvar="INFRA_PROJECT", show_envvar=True, metavar="DIR",
+              help="Project root (default: the nearest parent directory with environments/).")
+@click.option("--artifacts", "artifacts_opt", envvar="INFRA_ARTIFACTS", show_envvar=True, metavar="DIR",
+              help="Where artifacts go (default: PROJECT/.infra, git-ignored).")
+@click.option("--json", "json_out", is_flag=True, help="Machine-readable JSON on stdout (all commands).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour on stderr. NO_COLOR in the environment means never.")
+@click.pass_context
+def cli(click_ctx: click.Context, project_opt: str | None, artifacts_opt: str | None, json_out: bool,
+        color: str) -> None:
+    """Plan, check and report on GPU-capable EKS clusters across AWS regions.
+
+    Settings live in environments/ (validated YAML); Terraform modules in modules/ and the
+    per-region root stack in terraform/. Artifacts of a run go to .infra/ENV/REGION/.
+
+    \b
+    Examples:
+      infra regions                       # the region catalog
+      infra config show us-east --env prod
+      infra render us-east                # tfvars, backend.hcl, manifests
+      infra plan us-east                  # sandbox plan when there are no AWS credentials
+      infra plan --all --env prod --json
+    """
+    if os.environ.get("NO_COLOR") and color == "auto":
+        color = "never"
+    console = Console(
+        stderr=True,
+        no_color=color == "never",
+        force_terminal=True if color == "always" else None,
+        highlight=False,
+    )
+    click_ctx.obj = Ctx(project_opt=project_opt, artifacts_opt=artifacts_opt, json_out=json_out, color=color,
+                        console=console)
+
+
+# --- regions / config -----------------------------------------------------------------
+
+
+@cli.command("regions")
+@env_option
+@json_option
+@pass_ctx
+def regions_cmd(ctx: Ctx, env: str | None, json_flag: bool) -> None:
+    """List the region catalog and which environments use each region.
+
+    With --env, only that environment's regions. The JSON form is a list of
+    {environment, region, aws_region, zone} objects, one per environment/region pair,
+    ready to be a CI matrix.
+
+    \b
+    Examples:
+      infra regions
+      infra regions --env prod --json
+    """
+    from toolkit.core import region_rows
+
+    rows = region_rows(ctx.project, env)
+    if _use_json(ctx, json_flag):
+        ctx.emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title="Regions", title_justify="left")
+    for col in ("region", "aws region", "zone", "environments"):
+        table.add_column(col)
+    by_region: dict[str, list[str]] = {}
+    for row in rows:
+        by_region.setdefault(row["region"], []).append(row["environment"])
+    for key, reg in sorted(ctx.project.catalog.regions.items()):
+        if env and key not in by_region:
+            continue
+        table.add_row(key, reg.aws_region, reg.zone, ", ".join(by_region.get(key, [])) or "-")
+    Console(no_color=ctx.color == "never").print(table)
+
+
+@cli.group("config")
+def config_grp() -> None:
+    """Show effective settings and export their JSON Schema."""
+
+
+@config_grp.command("show")
+@region_argument
+@env_option
+@json_option
+@pass_ctx
+def config_show(ctx: Ctx, region: str, env: str | None, json_flag: bool) -> None:
+    """Print the effective settings of ENV/REGION after layering.
+
+    Layers: environments/defaults.yaml -> ENV/env.yaml -> ENV/REGION.yaml (deep-merged).
+
+    \b
+    Examples:
+      infra config show us-east --env prod
+      infra config show eu-central --json
+    """
+    from toolkit.config import stack_inputs
+
+    cfg = ctx.project.region(ctx.env(env), region)
+    data = stack_inputs(cfg, ctx.project.catalog)
+    if _use_json(ctx, json_flag):
+        ctx.emit_json(data)
+    else:
+        from toolkit.render import dump_yaml
+
+        click.echo(dump_yaml(data), nl=False)
+
+
+@config_grp.command("schema")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
+@pass_ctx
+def config_schema(ctx: Ctx, out: str | None) -> None:
+    """Export the JSON Schema of region settings files, for editors.
+
+    The committed copy is schemas/region-settings.schema.json (a test keeps it in sync).
+
+    \b
+    Example:
+      infra config schema --out schemas/region-settings.schema.json
+    """
+    from toolkit.core import settings_json_schema
+    from toolkit.fsutil import atomic_write_json, dump_json
+
+    schema = settings_json_schema()
+    if out:
+        atomic_write_json(Path(out), schema)
+        ctx.console.print(f"wrote {out}")
+    else:
+        click.echo(dump_json(schema), nl=False)
+
+
+# --- render ---------------------------------------------------------------------------
+
+
+@cli.command("render")
+@regions_argument
+@all_option
+@env_option
+@json_option
+@pass_ctx
+def render_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | None, json_flag: bool) -> None:
+    """Render tfvars, backend config and Karpenter manifests for REGION(s).
+
+    Writes ARTIFACTS/ENV/REGION/terraform.tfvars.json, backend.hcl and manifests/
+    (NodePools, EC2NodeClasses, Argo CD Applications for the Karpenter charts).
+    Files are written atomically; invalid settings write nothing.
+
+    \b
+    Examples:
+      infra render us-east
+      infra render --all --env prod
+      infra --artifacts /tmp/out render eu-central --env staging
+    """
+    from toolkit.core import render_many
+
+    env_name = ctx.env(env)
+    results = render_many(ctx.project, env_name, _pick_regions(ctx, env_name, regions, all_regions), ctx.artifacts)
+    if _use_json(ctx, json_flag):
+        ctx.emit_json([{"environment": env_name, "region": r, "files": [str(p) for p in res.files]}
+                       for r, res in results.items()])
+        return
+    for region, res in results.items():
+        ctx.console.print(f"[green]rendered[/] {env_name}/{region}: {len(res.files)} files in {res.directory}")
+
+
+def _pick_regions(ctx: Ctx, env: str, regions: tuple[str, ...], all_regions: bool) -> list[str]:
+    known = sorted(ctx.project.environment(env).regions)
+    if all_regions:
+        if regions:
+            raise click.UsageError("give REGION arguments or --all, not both")
+        return known
+    if not regions:
+        raise click.UsageError(f"name at least one REGION or use --all (environment {env!r} has: {', '.join(known)})")
+    for r in regions:
+        ctx.project.region(env, r)  # validates the name with a helpful error
+    return list(dict.fromkeys(regions))
+
+
+# --- entry point ----------------------------------------------------------------------
+
+
+def _crash_log(exc: BaseException) -> Path:
+    from toolkit.project import cache_dir
+
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    log_dir = cache_dir() / "logs"
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        import tempfile
+
+        log_dir = Path(tempfile.gettempdir())
+    path = log_dir / f"crash-{stamp}-{os.getpid()}.log"
+    path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point with the toolkit's exit codes."""
+    code = run(argv)
+    sys.exit(code)
+
+
+def run(argv: list[str] | None = None) -> int:
+    err = Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
+    try:
+        cli.main(args=argv, prog_name="infra", standalone_mode=False)
+        return EXIT_OK
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted", markup=False)
+        return EXIT_INTERRUPT
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except UserError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        return EXIT_USER
+    except InfraError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        return getattr(exc, "exit_code", EXIT_USER)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        return EXIT_INTERRUPT
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        path = _crash_log(exc)
+        err.print(f"unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                  f"(traceback in {path})", markup=False, soft_wrap=True)
+        return EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Strict YAML reading with line numbers.
+
+PyYAML's ``safe_load`` silently keeps the last of two duplicate keys and forgets
+where every value came from. Settings files are reviewed by humans, so we want
+both: duplicates are an error, and every key path knows its line, so that a
+validation error can point at ``file:line``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from toolkit.errors import UserError
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDoc:
+    path: Path
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+def _construct(node: yaml.Node, path: Path, where: KeyPath, lines: dict[KeyPath, int]) -> Any:
+    lines[where] = node.start_mark.line + 1
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        raise UserError(f"{path}:{node.start_mark.line + 1}: malformed YAML: tag {node.tag!r} is not allowed")
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise UserError(f"{path}:{key_node.start_mark.line + 1}: keys must be plain strings")
+            key = key_node.value
+            if key == "<<":
+                raise UserError(f"{path}:{key_node.start_mark.line + 1}: YAML merge keys (<<) are not supported")
+            if key in out:
+                raise UserError(
+                    f"{path}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
+                    f"(first defined on line {lines[where + (key,)]})"
+                )
+            lines[where + (key,)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, path, where + (key,), lines)
+            lines[where + (key,)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, path, where + (i,), lines) for i, item in enumerate(node.value)]
+    # Scalars: let the safe constructor resolve the tag (int, bool, null, str ...).
+    constructor = yaml.SafeLoader("")
+    try:
+        return constructor.construct_object(node, deep=True)
+    finally:
+        constructor.dispose()
+
+
+def read_yaml(path: Path, *, required: bool = True) -> YamlDoc | None:
+    """Read one YAML document; return None for a missing optional file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required:
+            raise UserError(f"{path}: file not found") from None
+        return None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, expected a YAML file") from None
+    except PermissionError:
+        raise UserError(f"{path}: permission denied (cannot read the file)") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if not text.strip():
+        raise UserError(f"{path}: file is empty, expected a YAML mapping")
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise UserError(f"{path}{line}: malformed YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: malformed YAML: {exc}") from None
+    nodes = [n for n in nodes if n is not None]
+    if len(nodes) != 1:
+        raise UserError(f"{path}: expected exactly one YAML document, found {len(nodes)}")
+    node = nodes[0]
+    if not isinstance(node, yaml.MappingNode):
+        raise UserError(f"{path}:{node.start_mark.line + 1}: expected a mapping at the top level")
+    lines: dict[KeyPath, int] = {}
+    try:
+        data = _construct(node, path, (), lines)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{path}{line}: malformed YAML: {exc.problem}") from None
+    return YamlDoc(path=path, data=data, lines=lines)
