@@ -224,20 +224,23 @@ def config_show(ctx: Ctx, region: str, env: str | None, json_flag: bool) -> None
 
 @config_grp.command("schema")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
+@click.option("--effective", is_flag=True, help="Schema of the merged settings (required keys enforced) "
+              "instead of one layer file.")
 @pass_ctx
-def config_schema(ctx: Ctx, out: str | None) -> None:
+def config_schema(ctx: Ctx, out: str | None, effective: bool) -> None:
     """Export the JSON Schema of region settings files, for editors.
 
-    The committed copy is schemas/region-settings.schema.json (a test keeps it in sync).
+    The committed copy is environments/region.schema.json (a test keeps it in sync);
+    region files point at it with a yaml-language-server comment.
 
     \b
     Example:
-      infra config schema --out schemas/region-settings.schema.json
+      infra config schema --out environments/region.schema.json
     """
     from toolkit.core import settings_json_schema
     from toolkit.fsutil import atomic_write_json, dump_json
 
-    schema = settings_json_schema()
+    schema = settings_json_schema(layer=not effective)
     if out:
         atomic_write_json(Path(out), schema)
         ctx.console.print(f"wrote {out}")

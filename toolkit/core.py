@@ -23,11 +23,28 @@ def region_rows(project: Project, env: str | None = None) -> list[dict[str, Any]
     return rows
 
 
-def settings_json_schema() -> dict[str, Any]:
+def _drop_required(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_drop_required(v) for v in node]
+    return node
+
+
+def settings_json_schema(layer: bool = True) -> dict[str, Any]:
+    """JSON Schema of region settings.
+
+    ``layer=True`` (the default, for editors): every key optional, because a single
+    file is one layer of the merge; unknown keys and wrong types are still flagged.
+    ``layer=False``: the effective settings after layering, with required keys.
+    """
     schema = RegionSettings.model_json_schema()
+    if layer:
+        schema = _drop_required(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "infra region settings (effective, after layering)"
-    return schema
+    schema["title"] = ("infra region settings layer (environments/ENV/REGION.yaml)" if layer
+                       else "infra effective region settings")
+    return dict(schema)
 
 
 def render_many(project: Project, env: str, regions: list[str], artifacts: Path) -> dict[str, RenderResult]:

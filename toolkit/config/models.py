@@ -156,6 +156,8 @@ class CapacityMix(Strict):
             raise ValueError("policy on-demand means spot_share 0")
         if self.policy == "spot" and self.spot_share != 1:
             raise ValueError("policy spot means spot_share 1")
+        if self.policy == "ratio" and not 0 < self.spot_share < 1:
+            raise ValueError("policy ratio needs 0 < spot_share < 1")
         return self
 
 
@@ -194,6 +196,24 @@ class Pool(Strict):
     disruption_budgets: list[Budget] = Field(default_factory=lambda: [Budget(nodes="10%")])
     root_volume_gi: int = Field(100, ge=20, le=16384)
 
+    def on_demand_share(self) -> float:
+        """The share of the pool's capacity that its policy guarantees to be on-demand.
+
+        spot-first and spot guarantee none (on-demand is only a fallback); ratio
+        guarantees 1 - spot_share; on-demand-baseline guarantees its baseline over the
+        pool's ceiling (GPUs for GPU pools, else CPUs).
+        """
+        mix = self.capacity_mix
+        if mix.policy == "on-demand":
+            return 1.0
+        if mix.policy in ("spot", "spot-first"):
+            return 0.0
+        if mix.policy == "ratio":
+            return 1.0 - mix.spot_share
+        if self.gpu and mix.baseline_gpu is not None and self.limits.gpu:
+            return mix.baseline_gpu / self.limits.gpu
+        return (mix.baseline_cpu or 0) / self.limits.cpu
+
     @model_validator(mode="after")
     def _gpu_rules(self) -> Pool:
         if self.gpu:
@@ -209,6 +229,16 @@ class Karpenter(Strict):
     namespace: Name = "kube-system"
     min_on_demand_share: float = Field(0.0, ge=0.0, le=1.0)
     pools: dict[Name, Pool] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _on_demand_floor(self) -> Karpenter:
+        for name, pool in sorted(self.pools.items()):
+            share = pool.on_demand_share()
+            if share + 1e-9 < self.min_on_demand_share:
+                raise ValueError(f"pool {name!r} guarantees an on-demand share of {share:.2f} "
+                                 f"({pool.capacity_mix.policy}), below min_on_demand_share "
+                                 f"{self.min_on_demand_share:.2f}")
+        return self
 
 
 class KmsKey(Strict):
