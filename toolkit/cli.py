@@ -295,6 +295,176 @@ def _pick_regions(ctx: Ctx, env: str, regions: tuple[str, ...], all_regions: boo
     return list(dict.fromkeys(regions))
 
 
+# --- plan -----------------------------------------------------------------------------
+
+terraform_option = click.option(
+    "--terraform", "terraform", envvar="INFRA_TERRAFORM", show_envvar=True, metavar="PATH",
+    help="Use this terraform or tofu binary instead of the embedded Terraform.")
+schema_option = click.option(
+    "--provider-schema", "provider_schema", envvar="INFRA_PROVIDER_SCHEMA", show_envvar=True,
+    type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+    help="AWS provider schema (terraform providers schema -json) served by the sandbox provider.")
+mode_option = click.option(
+    "--sandbox/--cloud", "sandbox", default=None,
+    help="Force the offline sandbox provider, or the real provider with AWS credentials. "
+         "Default: sandbox when no AWS credentials are found.")
+
+
+class RegionProgress:
+    """A live line per region on stderr (rich), or plain log lines when not a terminal."""
+
+    def __init__(self, ctx: Ctx, env: str, regions: list[str], enabled: bool) -> None:
+        import threading
+        import time
+
+        self.ctx, self.env, self.regions = ctx, env, regions
+        self.state = {r: "queued" for r in regions}
+        self.started = {r: time.monotonic() for r in regions}
+        self.lock = threading.Lock()
+        self.live: Any = None
+        self.enabled = enabled
+        self._time = time.monotonic
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        for region in self.regions:
+            stage = self.state[region]
+            style = {"done": "green", "failed": "red", "queued": "dim"}.get(stage, "yellow")
+            table.add_row(f"{self.env}/{region}", f"[{style}]{stage}[/]", f"{self._time() - self.started[region]:.0f}s")
+        return table
+
+    def __enter__(self) -> RegionProgress:
+        if self.enabled and self.ctx.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(self._table(), console=self.ctx.console, refresh_per_second=4, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __call__(self, region: str, stage: str) -> None:
+        with self.lock:
+            if self.state[region] == "queued":
+                self.started[region] = self._time()
+            self.state[region] = stage
+            if self.live is not None:
+                self.live.update(self._table())
+            elif self.enabled:
+                self.ctx.console.print(f"{self.env}/{region}: {stage}", markup=False, highlight=False)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.update(self._table())
+            self.live.__exit__(None, None, None)
+
+
+@cli.command("plan")
+@regions_argument
+@all_option
+@env_option
+@mode_option
+@click.option("--remote-state", is_flag=True,
+              help="Sandbox runs use the region's S3 backend (as in backend.hcl) instead of local state.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=lambda: os.cpu_count() or 2,
+              show_default="number of cores", help="Regions planned at the same time.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when any region has changes and none failed (as terraform plan -detailed-exitcode).")
+@click.option("--lock-timeout", default="0s", show_default=True, metavar="DURATION",
+              help="How long to wait for a held state lock.")
+@click.option("--scan/--no-scan", default=True, show_default=True,
+              help="Run the policy scan over the plans (one checkov run for all regions).")
+@terraform_option
+@schema_option
+@json_option
+@pass_ctx
+def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | None, sandbox: bool | None,
+             remote_state: bool, parallelism: int, detailed_exitcode: bool, lock_timeout: str, scan: bool,
+             terraform: str | None, provider_schema: Path | None, json_flag: bool) -> None:
+    """Plan REGION(s) of an environment: render, init, plan, show, summary, scan.
+
+    Artifacts go to ARTIFACTS/ENV/REGION/: tfplan, plan.json, plan.sha256, summary.json,
+    summary.md, findings.json, plan.log and status.json (where and why a region failed).
+    Several regions run in parallel; one region's failure does not hide the others.
+    Exit code: 1 if any region failed; with --detailed-exitcode, 2 if there are changes.
+
+    Without AWS credentials the plan runs in sandbox mode: the toolkit's offline provider
+    serves the real hashicorp/aws schema, state is local unless --remote-state.
+
+    \b
+    Examples:
+      infra plan us-east
+      infra plan --all --env prod --parallelism 4
+      infra plan eu-central --env staging --sandbox --remote-state
+      infra plan --all --env prod --json --detailed-exitcode
+    """
+    from toolkit.plan import PlanOptions, choose_mode, plan_regions, prepare_sandbox, table_rows
+
+    env_name = ctx.env(env)
+    picked = _pick_regions(ctx, env_name, regions, all_regions)
+    mode, why = choose_mode(sandbox)
+    opts = PlanOptions(mode=mode, remote_state=remote_state, terraform=terraform, provider_schema=provider_schema,
+                       lock_timeout=lock_timeout)
+    use_json = _use_json(ctx, json_flag)
+    if mode == "sandbox":
+        from toolkit.plan import SANDBOX_BANNER
+
+        opts.sandbox_env, opts.sandbox_info = prepare_sandbox(ctx.root, provider_schema)
+        ctx.console.print(f"[bold yellow]sandbox mode[/] ({why}). {SANDBOX_BANNER}")
+    elif remote_state:
+        raise click.UsageError("--remote-state only applies to sandbox runs (cloud runs always use the S3 backend)")
+    with RegionProgress(ctx, env_name, picked, enabled=not use_json) as progress:
+        results = plan_regions(ctx.project, env_name, picked, ctx.artifacts, opts, parallelism=parallelism,
+                               progress=progress)
+    scan_note = _scan_after_plan(ctx, env_name, [r.region for r in results if r.status == "ok"], scan, use_json)
+    failed = [r for r in results if r.status == "failed"]
+    if use_json:
+        ctx.emit_json({"environment": env_name, "mode": mode, "regions": [r.as_dict() for r in results],
+                       "scan": scan_note})
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"infra plan: {env_name} ({mode})", title_justify="left")
+        for col in ("region", "mode", "status", "add", "change", "destroy", "protected", "time"):
+            table.add_column(col, justify="right" if col in ("add", "change", "destroy", "protected") else "left")
+        for row in table_rows(results):
+            table.add_row(*row)
+        ctx.console.print(table)
+        from toolkit.summary import plan_line
+
+        for r in results:
+            if r.summary:
+                ctx.console.print(f"{r.environment}/{r.region}: {plan_line(r.summary['counts'])}", markup=False)
+                for c in r.summary["protected_changes"]:
+                    ctx.console.print(f"  [bold red]protected {c['action']}[/]: {c['address']}")
+            else:
+                ctx.console.print(f"[red]{r.environment}/{r.region} failed at {r.stage}[/]: {r.error}",
+                                  highlight=False)
+        if scan_note:
+            ctx.console.print(scan_note["message"], markup=False)
+    if failed:
+        raise click.exceptions.Exit(EXIT_USER)
+    if detailed_exitcode and any(r.has_changes for r in results):
+        raise click.exceptions.Exit(2)
+
+
+def _scan_after_plan(ctx: Ctx, env: str, regions: list[str], enabled: bool, quiet: bool) -> dict[str, Any] | None:
+    if not enabled or not regions:
+        return None
+    try:
+        from toolkit import scan as scan_mod
+    except ImportError:
+        return None
+    results = scan_mod.scan_regions(ctx.root, ctx.artifacts, env, regions)
+    return _scan_note(results)
+
+
+def _scan_note(results: Any) -> dict[str, Any]:
+    failed = sum(getattr(r, "failed_count", 0) for r in results.values())
+    return {"failed": failed, "message": f"policy scan: {failed} unwaived failed checks "
+                                         f"across {len(results)} region(s) (findings.json per region)"}
+
+
 # --- entry point ----------------------------------------------------------------------
 
 

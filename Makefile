@@ -1,0 +1,33 @@
+# Two entry points on a fresh machine (see README):
+#   make plan   - set up, then run the main job: `infra plan us-east` (sandbox defaults)
+#   make test   - set up, then run the whole test suite
+PYTHON ?= python3.11
+VENV ?= .venv
+SHARED ?= $(abspath ../shared)
+INFRA_PROVIDER_SCHEMA ?= $(SHARED)/schemas/terraform/hashicorp-aws-6.47.0.json
+export INFRA_PROVIDER_SCHEMA
+PYTEST_ARGS ?=
+
+.PHONY: setup system-deps plan test bench fmt clean
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+system-deps:
+	bash scripts/system-deps.sh
+
+plan: setup
+	$(VENV)/bin/infra plan us-east
+
+test: setup system-deps
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(VENV)/bin/python benchmarks/run_all.py
+
+clean:
+	rm -rf .infra .pytest_cache

@@ -1,0 +1,173 @@
+################################################################################
+# Cluster side as data: Karpenter v1 NodePool / EC2NodeClass objects and Helm values.
+# Built from variables only (known at plan time). toolkit/karpenter.py builds the same
+# objects for `infra render`; tests keep the two equal, so change both together.
+################################################################################
+
+locals {
+  pools = var.karpenter.pools
+
+  # ratio: the smallest n <= 20 with spot_share * n whole; k of the n capacity-spread
+  # values go to the spot NodePool, the other n - k to the on-demand one.
+  spread = {
+    for k, p in local.pools : k => {
+      n = try([for n in range(1, 21) : n if abs(p.capacity_mix.spot_share * n - floor(p.capacity_mix.spot_share * n + 0.5)) < 0.000000001][0], 20)
+    } if p.capacity_mix.policy == "ratio"
+  }
+  spread_values = {
+    for k, s in local.spread : k => {
+      spot      = [for i in range(1, floor(local.pools[k].capacity_mix.spot_share * s.n + 0.5) + 1) : tostring(i)]
+      on_demand = [for i in range(floor(local.pools[k].capacity_mix.spot_share * s.n + 0.5) + 1, s.n + 1) : tostring(i)]
+    }
+  }
+
+  pool_limits = {
+    for k, p in local.pools : k => { for lk, lv in {
+      cpu              = p.limits.cpu
+      memory           = "${p.limits.memory_gi}Gi"
+      "nvidia.com/gpu" = p.limits.gpu
+    } : lk => lv if lv != null }
+  }
+
+  # on-demand-baseline: the capped on-demand NodePool outranks the spot one, so pods fill
+  # the baseline first and only the burst above it lands on spot (see README).
+  burst_weight = { for k, p in local.pools : k => max(1, min(p.weight, 99)) }
+
+  variants = merge([for k, p in local.pools : (
+    p.capacity_mix.policy == "spot-first" ? {
+      (k) = { pool = k, types = ["on-demand", "spot"], weight = p.weight, limits = local.pool_limits[k], spread = null }
+    } :
+    p.capacity_mix.policy == "spot" || p.capacity_mix.policy == "on-demand" ? {
+      (k) = { pool = k, types = [p.capacity_mix.policy], weight = p.weight, limits = local.pool_limits[k], spread = null }
+    } :
+    p.capacity_mix.policy == "ratio" ? {
+      "${k}-on-demand" = { pool = k, types = ["on-demand"], weight = p.weight, limits = local.pool_limits[k], spread = local.spread_values[k].on_demand }
+      "${k}-spot"      = { pool = k, types = ["spot"], weight = p.weight, limits = local.pool_limits[k], spread = local.spread_values[k].spot }
+    } :
+    {
+      "${k}-on-demand" = {
+        pool   = k
+        types  = ["on-demand"]
+        weight = local.burst_weight[k] + 1
+        limits = merge(local.pool_limits[k],
+          p.capacity_mix.baseline_cpu != null ? { cpu = p.capacity_mix.baseline_cpu } : {},
+          p.capacity_mix.baseline_gpu != null ? { "nvidia.com/gpu" = p.capacity_mix.baseline_gpu } : {},
+        )
+        spread = null
+      }
+      "${k}-spot" = { pool = k, types = ["spot"], weight = local.burst_weight[k], limits = local.pool_limits[k], spread = null }
+    }
+  )]...)
+
+  managed_by = { "app.kubernetes.io/managed-by" = "infra" }
+
+  nodepools = [for name in sort(keys(local.variants)) : {
+    apiVersion = "karpenter.sh/v1"
+    kind       = "NodePool"
+    metadata   = { name = name, labels = local.managed_by }
+    spec = { for sk, sv in {
+      disruption = { for dk, dv in {
+        consolidationPolicy = local.pools[local.variants[name].pool].consolidation_policy
+        consolidateAfter    = local.pools[local.variants[name].pool].consolidate_after
+        budgets = length(local.pools[local.variants[name].pool].disruption_budgets) == 0 ? null : [
+          for b in local.pools[local.variants[name].pool].disruption_budgets : { for bk, bv in {
+            nodes    = b.nodes
+            schedule = b.schedule
+            duration = b.duration
+            reasons  = length(b.reasons) > 0 ? b.reasons : null
+          } : bk => bv if bv != null }
+        ]
+      } : dk => dv if dv != null }
+      limits = local.variants[name].limits
+      template = {
+        metadata = {
+          labels = merge(
+            local.pools[local.variants[name].pool].labels,
+            { "infra.platform/pool" = local.variants[name].pool },
+            local.pools[local.variants[name].pool].gpu ? { "nvidia.com/gpu.present" = "true" } : {},
+          )
+        }
+        spec = { for tk, tv in {
+          expireAfter  = local.pools[local.variants[name].pool].expire_after
+          nodeClassRef = { group = "karpenter.k8s.aws", kind = "EC2NodeClass", name = local.variants[name].pool }
+          requirements = concat(
+            [
+              { key = "karpenter.k8s.aws/instance-family", operator = "In", values = sort(local.pools[local.variants[name].pool].instance_families) },
+              { key = "karpenter.sh/capacity-type", operator = "In", values = local.variants[name].types },
+              { key = "kubernetes.io/os", operator = "In", values = ["linux"] },
+            ],
+            local.pools[local.variants[name].pool].gpu ? [{ key = "karpenter.k8s.aws/instance-gpu-count", operator = "Gt", values = ["0"] }] : [],
+            local.variants[name].spread != null ? [{ key = "capacity-spread", operator = "In", values = local.variants[name].spread }] : [],
+          )
+          taints = length(local.pools[local.variants[name].pool].taints) == 0 ? null : [
+            for t in local.pools[local.variants[name].pool].taints : { for xk, xv in {
+              key    = t.key
+              value  = t.value
+              effect = t.effect
+            } : xk => xv if xv != null }
+          ]
+        } : tk => tv if tv != null }
+      }
+      weight = local.variants[name].weight > 0 ? local.variants[name].weight : null
+    } : sk => sv if sv != null }
+  }]
+
+  ebs = { for k, p in local.pools : k => {
+    deleteOnTermination = true
+    encrypted           = true
+    kmsKeyID            = local.ebs_key_alias_arn
+    volumeSize          = "${p.root_volume_gi}Gi"
+    volumeType          = "gp3"
+  } }
+
+  ec2nodeclasses = [for k in sort(keys(local.pools)) : {
+    apiVersion = "karpenter.k8s.aws/v1"
+    kind       = "EC2NodeClass"
+    metadata   = { name = k, labels = local.managed_by }
+    spec = {
+      amiSelectorTerms = [{ alias = local.pools[k].ami_alias }]
+      # Bottlerocket keeps the OS on a small /dev/xvda and kubelet data on /dev/xvdb.
+      blockDeviceMappings = concat(
+        startswith(local.pools[k].ami_alias, "bottlerocket@") ? [
+          { deviceName = "/dev/xvda", ebs = merge(local.ebs[k], { volumeSize = "4Gi" }) },
+        ] : [],
+        [{
+          deviceName = startswith(local.pools[k].ami_alias, "bottlerocket@") ? "/dev/xvdb" : "/dev/xvda"
+          ebs        = local.ebs[k]
+          rootVolume = true
+        }],
+      )
+      metadataOptions = {
+        httpEndpoint            = "enabled"
+        httpProtocolIPv6        = "disabled"
+        httpPutResponseHopLimit = 1
+        httpTokens              = "required"
+      }
+      role                       = local.node_role_name
+      securityGroupSelectorTerms = [{ tags = local.discovery_tags }]
+      subnetSelectorTerms        = [{ tags = local.discovery_tags }]
+      tags                       = merge(var.tags, { "infra.platform/pool" = k })
+    }
+  }]
+
+  helm_values = {
+    controller = { resources = { limits = { memory = "1Gi" }, requests = { cpu = "1", memory = "1Gi" } } }
+    replicas   = 2
+    serviceAccount = {
+      create = true
+      name   = local.service_account
+    }
+    settings = { for k, v in {
+      clusterName       = var.cluster_name
+      clusterEndpoint   = var.cluster_endpoint
+      interruptionQueue = local.queue_name
+    } : k => v if v != null }
+    tolerations = [{ key = "CriticalAddonsOnly", operator = "Exists" }]
+  }
+
+  # Install order for Helm or GitOps: the CRD chart first, then the controller chart.
+  charts = [
+    { name = "karpenter-crd", repository = "oci://public.ecr.aws/karpenter", version = var.karpenter.chart_version, namespace = var.karpenter.namespace },
+    { name = "karpenter", repository = "oci://public.ecr.aws/karpenter", version = var.karpenter.chart_version, namespace = var.karpenter.namespace },
+  ]
+}

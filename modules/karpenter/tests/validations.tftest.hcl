@@ -1,0 +1,637 @@
+# One run per validation of var.karpenter (and the scalar inputs): each must be rejected
+# at plan time. Runs without AWS access: every rule is a variable validation.
+
+variables {
+  name         = "test-us-east"
+  region       = "us-east-1"
+  account_id   = "123456789012"
+  cluster_name = "test-us-east"
+  tags         = { owner = "platform-team" }
+  karpenter = {
+    chart_version       = "1.14.1"
+    namespace           = "kube-system"
+    min_on_demand_share = 0
+    pools = {
+      general = {
+        instance_families = ["m6i"]
+        capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+        limits            = { cpu = 100, memory_gi = 400 }
+      }
+    }
+  }
+}
+
+run "defaults_are_valid" {
+  # the file-level variables pass every rule, so each failure below is its own override's
+  command = plan
+
+  assert {
+    condition     = length(output.nodepools) == 1
+    error_message = "The valid baseline input must plan."
+  }
+}
+
+run "unknown_policy" {
+  # capacity-mix policy outside the known set
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "cheapest", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "spot_share_above_one" {
+  # spot_share outside 0..1
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = 1.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "spot_share_negative" {
+  # spot_share outside 0..1
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = -0.1 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "ratio_needs_split" {
+  # ratio with spot_share 1
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "ratio", spot_share = 1 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "baseline_needs_amount" {
+  # on-demand-baseline without baseline
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand-baseline", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "ratio_below_min_on_demand" {
+  # ratio leaving 10% on-demand under a 20% floor
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0.2
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "ratio", spot_share = 0.9 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "spot_first_below_min_on_demand" {
+  # spot-first guarantees no on-demand
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0.2
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "baseline_below_min_on_demand" {
+  # baseline 10 of 100 CPUs under a 20% floor
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0.2
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand-baseline", spot_share = 0.5, baseline_cpu = 10 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "gpu_without_taint" {
+  # GPU pool without the nvidia.com/gpu taint
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g5"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400, gpu = 8 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "gpu_taint_wrong_effect" {
+  # GPU taint with PreferNoSchedule
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g5"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400, gpu = 8 }
+          taints            = [{ key = "nvidia.com/gpu", effect = "PreferNoSchedule" }]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "gpu_without_gpu_limit" {
+  # GPU pool without limits.gpu
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g5"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+          taints            = [{ key = "nvidia.com/gpu", effect = "NoSchedule" }]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "ami_alias_family" {
+  # AMI alias of an unsupported family
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+          ami_alias         = "al2@latest"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "empty_families" {
+  # no instance families
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = []
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "weight_out_of_range" {
+  # weight above 100
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+          weight            = 101
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "weight_fraction" {
+  # fractional weight
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+          weight            = 2.5
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "consolidation_policy" {
+  # unknown consolidation policy
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu                  = false
+          instance_families    = ["m6i"]
+          capacity_mix         = { policy = "spot-first", spot_share = 0.5 }
+          limits               = { cpu = 100, memory_gi = 400 }
+          consolidation_policy = "Always"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "consolidate_after_format" {
+  # consolidate_after not a duration
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+          consolidate_after = "5 minutes"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "expire_after_format" {
+  # expire_after not a duration
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+          expire_after      = "forever"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "taint_effect" {
+  # unknown taint effect
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu               = false
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first", spot_share = 0.5 }
+          limits            = { cpu = 100, memory_gi = 400 }
+          taints            = [{ key = "dedicated", value = "x", effect = "NoRun" }]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "schedule_without_duration" {
+  # budget schedule without duration
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu                = false
+          instance_families  = ["m6i"]
+          capacity_mix       = { policy = "spot-first", spot_share = 0.5 }
+          limits             = { cpu = 100, memory_gi = 400 }
+          disruption_budgets = [{ nodes = "0", schedule = "0 9 * * 1-5" }]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "duration_without_schedule" {
+  # budget duration without schedule
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu                = false
+          instance_families  = ["m6i"]
+          capacity_mix       = { policy = "spot-first", spot_share = 0.5 }
+          limits             = { cpu = 100, memory_gi = 400 }
+          disruption_budgets = [{ nodes = "0", duration = "8h" }]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "budget_nodes_format" {
+  # budget nodes neither count nor percentage
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu                = false
+          instance_families  = ["m6i"]
+          capacity_mix       = { policy = "spot-first", spot_share = 0.5 }
+          limits             = { cpu = 100, memory_gi = 400 }
+          disruption_budgets = [{ nodes = "ten" }]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "budget_duration_seconds" {
+  # budget duration in seconds
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0
+      pools = {
+        p = {
+          gpu                = false
+          instance_families  = ["m6i"]
+          capacity_mix       = { policy = "spot-first", spot_share = 0.5 }
+          limits             = { cpu = 100, memory_gi = 400 }
+          disruption_budgets = [{ nodes = "0", schedule = "@daily", duration = "30s" }]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "chart_version_unpinned" {
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "latest"
+      pools         = {}
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "min_share_above_one" {
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 1.5
+      pools               = {}
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "pool_name_not_dns" {
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        "GPU_Pool" = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand", spot_share = 0 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "name_format" {
+  command = plan
+
+  variables {
+    name = "Prod_US"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "region_format" {
+  command = plan
+
+  variables {
+    region = "useast1"
+  }
+
+  expect_failures = [var.region]
+}
+
+run "account_id_format" {
+  command = plan
+
+  variables {
+    account_id = "12345"
+  }
+
+  expect_failures = [var.account_id]
+}
+
+run "ebs_key_not_kms" {
+  command = plan
+
+  variables {
+    ebs_kms_key_arn = "arn:aws:s3:::bucket"
+  }
+
+  expect_failures = [var.ebs_kms_key_arn]
+}

@@ -1,0 +1,224 @@
+variable "name" {
+  description = "Name prefix that already carries the region key, \"<env>-<region_key>\" (e.g. \"prod-us-east\"); also the Karpenter discovery tag value."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
+    error_message = "name must be 3-40 lowercase letters, digits or hyphens (\"<env>-<region_key>\")."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the cluster; regional resources set it explicitly (aws provider >= 6)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region code such as \"us-east-1\"."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account id (12 digits) that owns the cluster; used for ARNs known at plan time."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "partition" {
+  description = "AWS partition of the ARNs built by the module."
+  type        = string
+  default     = "aws"
+
+  validation {
+    condition     = contains(["aws", "aws-us-gov", "aws-cn"], var.partition)
+    error_message = "partition must be aws, aws-us-gov or aws-cn."
+  }
+}
+
+variable "cluster_name" {
+  description = "Name of the EKS cluster Karpenter manages."
+  type        = string
+}
+
+variable "cluster_endpoint" {
+  description = "EKS API endpoint for the Helm values (settings.clusterEndpoint); null lets Karpenter discover it with eks:DescribeCluster."
+  type        = string
+  default     = null
+}
+
+variable "ebs_kms_key_arn" {
+  description = "ARN of the ebs KMS key (key ARN scopes the controller policy to it); null or an alias ARN scopes it by alias/<name>-ebs. Node volumes always name the key by its alias ARN."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ebs_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$", var.ebs_kms_key_arn))
+    error_message = "ebs_kms_key_arn must be a KMS key or alias ARN."
+  }
+}
+
+variable "queue_kms_key_arn" {
+  description = "Customer-managed KMS key for the interruption queue; null uses SQS-managed SSE. A CMK's policy must let events.amazonaws.com use it."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every AWS resource and for the EC2 instances Karpenter launches."
+  type        = map(string)
+  default     = {}
+}
+
+variable "karpenter" {
+  description = "The contract's karpenter object: chart_version, namespace, min_on_demand_share and the pools (map keyed by pool name, see README)."
+  type = object({
+    chart_version       = string
+    namespace           = optional(string, "kube-system")
+    min_on_demand_share = optional(number, 0)
+    pools = map(object({
+      gpu               = optional(bool, false)
+      instance_families = list(string)
+      capacity_mix = object({
+        policy       = string
+        spot_share   = optional(number, 0.5)
+        baseline_cpu = optional(number)
+        baseline_gpu = optional(number)
+      })
+      limits = object({
+        cpu       = number
+        memory_gi = number
+        gpu       = optional(number)
+      })
+      ami_alias = optional(string, "al2023@latest")
+      taints = optional(list(object({
+        key    = string
+        value  = optional(string)
+        effect = string
+      })), [])
+      labels               = optional(map(string), {})
+      weight               = optional(number, 10)
+      consolidation_policy = optional(string, "WhenEmptyOrUnderutilized")
+      consolidate_after    = optional(string, "1m")
+      expire_after         = optional(string, "720h")
+      disruption_budgets = optional(list(object({
+        nodes    = string
+        schedule = optional(string)
+        duration = optional(string)
+        reasons  = optional(list(string), [])
+      })), [{ nodes = "10%" }])
+      root_volume_gi = optional(number, 100)
+    }))
+  })
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.karpenter.chart_version))
+    error_message = "karpenter.chart_version must be a pinned chart version such as \"1.14.1\"."
+  }
+
+  validation {
+    condition     = var.karpenter.min_on_demand_share >= 0 && var.karpenter.min_on_demand_share <= 1
+    error_message = "karpenter.min_on_demand_share must be between 0 and 1."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : can(regex("^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$", k))])
+    error_message = "karpenter.pools keys must be DNS labels of at most 42 characters (NodePool names add -on-demand)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : contains(["spot-first", "on-demand-baseline", "ratio", "on-demand", "spot"], p.capacity_mix.policy)])
+    error_message = "karpenter.pools.*.capacity_mix.policy must be one of spot-first, on-demand-baseline, ratio, on-demand, spot."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.spot_share >= 0 && p.capacity_mix.spot_share <= 1])
+    error_message = "karpenter.pools.*.capacity_mix.spot_share must be between 0 and 1."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.policy != "ratio" || (p.capacity_mix.spot_share > 0 && p.capacity_mix.spot_share < 1)])
+    error_message = "A ratio pool needs 0 < capacity_mix.spot_share < 1 (otherwise use policy spot or on-demand)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.policy != "on-demand-baseline" || p.capacity_mix.baseline_cpu != null || p.capacity_mix.baseline_gpu != null])
+    error_message = "An on-demand-baseline pool needs capacity_mix.baseline_cpu or baseline_gpu."
+  }
+
+  # The on-demand share a policy guarantees: on-demand 1, spot and spot-first 0, ratio
+  # 1 - spot_share, on-demand-baseline baseline / limit (GPUs for GPU pools, else CPUs).
+  # Mirrors toolkit.karpenter._ondemand_share.
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : (
+      p.capacity_mix.policy == "on-demand" ? 1 :
+      p.capacity_mix.policy == "ratio" ? 1 - p.capacity_mix.spot_share :
+      p.capacity_mix.policy == "on-demand-baseline" ? (
+        p.gpu && p.capacity_mix.baseline_gpu != null && coalesce(p.limits.gpu, 0) > 0 ? p.capacity_mix.baseline_gpu / p.limits.gpu :
+        p.capacity_mix.baseline_cpu != null && p.limits.cpu > 0 ? p.capacity_mix.baseline_cpu / p.limits.cpu : 0
+      ) : 0
+    ) + 0.000000001 >= var.karpenter.min_on_demand_share])
+    error_message = "A pool's capacity mix guarantees less on-demand capacity than karpenter.min_on_demand_share (spot and spot-first guarantee none)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !p.gpu || anytrue([for t in p.taints : t.key == "nvidia.com/gpu" && t.effect == "NoSchedule"])])
+    error_message = "Every GPU pool must carry the nvidia.com/gpu NoSchedule taint."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !p.gpu || p.limits.gpu != null])
+    error_message = "Every GPU pool needs limits.gpu (a cap on nvidia.com/gpu)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : can(regex("^(al2023|bottlerocket)@.+$", p.ami_alias))])
+    error_message = "karpenter.pools.*.ami_alias must be al2023@<version> or bottlerocket@<version>."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : length(p.instance_families) > 0])
+    error_message = "karpenter.pools.*.instance_families must not be empty."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.weight >= 0 && p.weight <= 100 && floor(p.weight) == p.weight])
+    error_message = "karpenter.pools.*.weight must be an integer between 0 and 100."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : contains(["WhenEmpty", "WhenEmptyOrUnderutilized"], p.consolidation_policy)])
+    error_message = "karpenter.pools.*.consolidation_policy must be WhenEmpty or WhenEmptyOrUnderutilized."
+  }
+
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools :
+      can(regex("^([0-9]+(s|m|h))+$", p.consolidate_after)) && can(regex("^(([0-9]+(s|m|h))+|Never)$", p.expire_after))
+    ])
+    error_message = "karpenter.pools.*.consolidate_after must be a duration (\"5m\") and expire_after a duration or \"Never\"."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.taints :
+      contains(["NoSchedule", "PreferNoSchedule", "NoExecute"], t.effect)
+    ]]))
+    error_message = "karpenter.pools.*.taints[*].effect must be NoSchedule, PreferNoSchedule or NoExecute."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for b in p.disruption_budgets :
+      (b.schedule == null) == (b.duration == null) && can(regex("^((100|[0-9]{1,2})%|[0-9]+)$", b.nodes))
+    ]]))
+    error_message = "A disruption budget's schedule and duration go together, and nodes is a count or a percentage."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for b in p.disruption_budgets :
+      b.duration == null || can(regex("^(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?$", coalesce(b.duration, "0m")))
+    ]]))
+    error_message = "A disruption budget's duration must be hours and/or minutes, e.g. \"10h\" or \"1h30m\"."
+  }
+}

@@ -1,0 +1,84 @@
+locals {
+  # How each key purpose may be used. Keys are never usable by "*": principals of this account
+  # use them through the named AWS services, and CloudWatch Logs only for this account's groups.
+  kms_key_usage = {
+    "eks-secrets"     = { via_services = ["eks"], service_principals = [] }
+    "logs"            = { via_services = [], service_principals = ["logs"] }
+    "ebs"             = { via_services = ["ec2"], service_principals = [] }
+    "secrets-manager" = { via_services = ["secretsmanager"], service_principals = [] }
+    "state"           = { via_services = ["s3", "dynamodb"], service_principals = [] }
+  }
+  kms_default_usage = { via_services = [], service_principals = [] }
+}
+
+module "kms" {
+  source = "../modules/kms"
+
+  name                 = var.name
+  zone_regions         = var.zone_regions
+  deletion_window_days = var.kms.deletion_window_days
+  rotation_period_days = var.kms.rotation_period_days
+  administrators       = var.kms.administrators
+
+  keys = {
+    for purpose, key in var.kms.keys : purpose => {
+      description        = key.description
+      multi_region       = key.multi_region
+      replica_regions    = key.replica_regions
+      users              = []
+      via_services       = lookup(local.kms_key_usage, purpose, local.kms_default_usage).via_services
+      service_principals = lookup(local.kms_key_usage, purpose, local.kms_default_usage).service_principals
+    }
+  }
+}
+
+module "network" {
+  source = "../modules/network"
+
+  name                    = var.name
+  cluster_name            = var.name
+  cidr                    = var.network.cidr
+  az_count                = var.network.az_count
+  nat_gateway_mode        = var.network.nat_gateway_mode
+  flow_log_retention_days = var.network.flow_log_retention_days
+  flow_log_kms_key_arn    = module.kms.key_arns["logs"]
+}
+
+module "secrets" {
+  source = "../modules/secrets"
+
+  name                 = var.name
+  zone_regions         = var.zone_regions
+  kms_key_arn          = module.kms.key_arns["secrets-manager"]
+  replica_kms_key_arns = module.kms.replica_key_arns["secrets-manager"]
+  secrets = {
+    for name, secret in var.secrets : name => {
+      description         = secret.description
+      generate            = secret.generate
+      length              = secret.length
+      rotation_days       = secret.rotation_days
+      rotation_lambda_arn = secret.rotation_lambda_arn
+      replica_regions     = secret.replica_regions
+      value_version       = secret.value_version
+    }
+  }
+}
+
+module "eks" {
+  source = "../modules/eks-cluster"
+
+  name                   = var.name
+  kubernetes_version     = var.eks.kubernetes_version
+  vpc_id                 = module.network.vpc_id
+  subnet_ids             = module.network.private_subnet_ids
+  endpoint_public_access = var.eks.endpoint_public_access
+  public_access_cidrs    = var.eks.public_access_cidrs
+  log_retention_days     = var.eks.log_retention_days
+  deletion_protection    = var.eks.deletion_protection
+  secrets_kms_key_arn    = module.kms.key_arns["eks-secrets"]
+  logs_kms_key_arn       = module.kms.key_arns["logs"]
+  ebs_kms_key_arn        = module.kms.key_arns["ebs"]
+  system_node_group      = var.eks.system_node_group
+  addons                 = var.eks.addons
+  access_entries         = var.eks.access_entries
+}

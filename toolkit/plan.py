@@ -1,0 +1,297 @@
+"""The per-region plan pipeline and its parallel driver.
+
+Per region: render -> preflight (cloud only) -> stage a work dir -> init (the
+region's backend, or local sandbox state) -> plan -out -> show -json -> summary.
+Artifacts land in ``ARTIFACTS/ENV/REGION/``; every file is written atomically, and
+``status.json`` says how far the region got and, on failure, where and why.
+Regions run in a bounded thread pool; each Terraform run is its own child process.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from toolkit.config import Project, RegionConfig
+from toolkit.errors import InfraError, UserError
+from toolkit.fsutil import atomic_write_json, atomic_write_text, sha256_file
+from toolkit.project import region_dir
+from toolkit.render import render_region
+from toolkit.summary import markdown, plan_line, summarise
+
+Mode = Literal["sandbox", "cloud"]
+Progress = Callable[[str, str], None]  # (region, stage)
+
+SANDBOX_BANNER = ("SANDBOX PLAN: planned against the real hashicorp/aws schema by the toolkit's offline provider; "
+                  "provider-side checks, provider defaults and forced replacements are not known. "
+                  "`infra apply` refuses sandbox plans.")
+PLAN_OUTPUTS = ("tfplan", "plan.json", "plan.sha256", "summary.json", "summary.md")
+
+
+@dataclass
+class PlanOptions:
+    mode: Mode
+    remote_state: bool = False
+    terraform: str | None = None
+    provider_schema: Path | None = None
+    lock_timeout: str | None = None
+    sandbox_env: dict[str, str] = field(default_factory=dict)
+    sandbox_info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RegionResult:
+    environment: str
+    region: str
+    status: Literal["ok", "failed"]
+    stage: str
+    error: str | None = None
+    summary: dict[str, Any] | None = None
+    seconds: float = 0.0
+
+    @property
+    def has_changes(self) -> bool:
+        if not self.summary:
+            return False
+        c = self.summary["counts"]
+        return bool(c["add"] or c["change"] or c["destroy"])
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"environment": self.environment, "region": self.region, "status": self.status,
+                               "stage": self.stage, "error": self.error, "seconds": round(self.seconds, 2)}
+        if self.summary:
+            out["counts"] = self.summary["counts"]
+            out["protected_changes"] = self.summary["protected_changes"]
+            out["mode"] = self.summary["mode"]
+        return out
+
+
+def have_aws_credentials() -> bool:
+    """True when boto3 finds credentials (no network call is made for static/env/profile ones)."""
+    try:
+        import boto3
+
+        return boto3.Session().get_credentials() is not None
+    except Exception:  # a broken profile is "no usable credentials" for the mode decision
+        return False
+
+
+def choose_mode(sandbox: bool | None) -> tuple[Mode, str]:
+    """(mode, why). ``sandbox`` is True for --sandbox, False for --cloud, None to decide."""
+    if sandbox is True:
+        return "sandbox", "--sandbox"
+    if sandbox is False:
+        return "cloud", "--cloud"
+    if have_aws_credentials():
+        return "cloud", "AWS credentials found"
+    return "sandbox", "no AWS credentials found"
+
+
+def prepare_sandbox(root: Path, explicit_schema: Path | None) -> tuple[dict[str, str], dict[str, Any]]:
+    from toolkit.project import provider_schema_path
+    from toolkit.sandbox import install as sandbox_install
+
+    schema = provider_schema_path(root, explicit_schema)
+    inst = sandbox_install.install(schema)
+    info = {"source": "registry.terraform.io/hashicorp/aws", "version": inst.provider_version,
+            "schema_path": str(inst.schema_path), "schema_sha256": inst.schema_sha256}
+    return inst.env(), info
+
+
+def stage_workdir(root: Path, out: Path, mode: Mode) -> Path:
+    """A private copy of the root stack for this region, with modules/ reachable as ../modules.
+
+    Terraform writes ``.terraform/`` and ``.terraform.lock.hcl`` next to the configuration;
+    staging keeps parallel regions apart and keeps the sandbox's lock entry away from the
+    committed lock file of the real provider.
+    """
+    work = out / "work"
+    stack = work / "terraform"
+    stack.mkdir(parents=True, exist_ok=True)
+    for old in stack.glob("*.tf"):
+        old.unlink()
+    for tf in sorted((root / "terraform").glob("*.tf")):
+        shutil.copy2(tf, stack / tf.name)
+    lock = root / "terraform" / ".terraform.lock.hcl"
+    staged_lock = stack / ".terraform.lock.hcl"
+    if mode == "cloud" and lock.exists():
+        shutil.copy2(lock, staged_lock)
+    modules_link = work / "modules"
+    if modules_link.is_symlink() or modules_link.exists():
+        if modules_link.is_symlink() or modules_link.is_file():
+            modules_link.unlink()
+        else:
+            shutil.rmtree(modules_link)
+    modules_link.symlink_to(root / "modules", target_is_directory=True)
+    return stack
+
+
+def _endpoint_backend_config(environ: dict[str, str] | os._Environ[str]) -> str | None:
+    """Extra S3 backend settings when AWS_ENDPOINT_URL(_S3) points at another endpoint (LocalStack, moto)."""
+    s3 = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL")
+    if not s3:
+        return None
+    from toolkit.render import hcl_value
+
+    endpoints = {"s3": s3}
+    for svc, var in (("sts", "AWS_ENDPOINT_URL_STS"), ("iam", "AWS_ENDPOINT_URL_IAM")):
+        value = environ.get(var) or environ.get("AWS_ENDPOINT_URL")
+        if value:
+            endpoints[svc] = value
+    return ("# endpoint overrides from AWS_ENDPOINT_URL*; generated per run\n"
+            f"endpoints      = {hcl_value(endpoints)}\n"
+            "use_path_style = true\n")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: PlanOptions,
+                progress: Progress | None = None) -> RegionResult:
+    """Run the whole pipeline for one region; never raises for a region-level failure."""
+    from toolkit.terraform import Terraform, resolve_engine
+
+    out = region_dir(artifacts, cfg.environment, cfg.region)
+    out.mkdir(parents=True, exist_ok=True)
+    log_file = out / "plan.log"
+    started = time.monotonic()
+    stage = "render"
+
+    def step(name: str) -> None:
+        nonlocal stage
+        stage = name
+        if progress:
+            progress(cfg.region, name)
+        atomic_write_json(out / "status.json", {"status": "running", "stage": name, "error": None,
+                                                "mode": opts.mode, "updated_at": _now()})
+
+    try:
+        step("render")
+        for stale in PLAN_OUTPUTS:
+            (out / stale).unlink(missing_ok=True)
+        log_file.write_text(f"# infra plan {cfg.environment}/{cfg.region} ({opts.mode}) {_now()}\n",
+                            encoding="utf-8")
+        rendered = render_region(project, cfg, out)
+        if opts.mode == "cloud":
+            step("preflight")
+            from toolkit import aws
+
+            aws.run_preflight(**preflight_args(project, cfg))
+        step("init")
+        stack = stage_workdir(project.root, out, opts.mode)
+        env: dict[str, str] = {}
+        if opts.mode == "sandbox":
+            env.update(opts.sandbox_env)
+            env["INFRA_SANDBOX_ACCOUNT_ID"] = cfg.account_id
+        tf = Terraform(stack, engine=resolve_engine(opts.terraform), env=env, log_file=log_file)
+        override = stack / "backend_override.tf"
+        init_args = ["init", "-no-color", "-input=false", "-reconfigure"]
+        if opts.mode == "sandbox" and not opts.remote_state:
+            state = (out / "sandbox.tfstate").resolve()
+            from toolkit.render import hcl_string
+
+            atomic_write_text(override, "# sandbox: local state (generated)\nterraform {\n  backend \"local\" {\n"
+                                        f"    path = {hcl_string(str(state))}\n  }}\n}}\n")
+        else:
+            init_args.append(f"-backend-config={(out / 'backend.hcl').resolve()}")
+            extra = _endpoint_backend_config(os.environ)
+            if extra:
+                atomic_write_text(stack / "backend-endpoints.hcl", extra)
+                init_args.append(f"-backend-config={(stack / 'backend-endpoints.hcl').resolve()}")
+        tf.run(init_args)
+        step("plan")
+        plan_file = out / "tfplan"
+        tmp_plan = out / ".tfplan.tmp"
+        tf.plan(tmp_plan, var_files=[out / "terraform.tfvars.json"], lock_timeout=opts.lock_timeout)
+        os.replace(tmp_plan, plan_file)
+        step("show")
+        plan_json = tf.show_json(plan_file)
+        from toolkit.fsutil import dump_json
+
+        atomic_write_text(out / "plan.json", dump_json(plan_json), mode=0o600)
+        digest = sha256_file(plan_file)
+        atomic_write_text(out / "plan.sha256", f"{digest}  tfplan\n")
+        step("summary")
+        summary = summarise(plan_json)
+        summary.update({
+            "schema_version": 1, "mode": opts.mode, "environment": cfg.environment, "region": cfg.region,
+            "aws_region": cfg.aws_region, "terraform_version": plan_json.get("terraform_version"),
+            "provider": opts.sandbox_info if opts.mode == "sandbox" else {"source": "registry.terraform.io/hashicorp/aws"},
+            "plan_sha256": digest, "generated_at": _now(),
+            "inputs_sha256": {p.name: sha256_file(p) for p in rendered.files if p.parent == out},
+        })
+        if opts.mode == "sandbox":
+            summary["banner"] = SANDBOX_BANNER
+        atomic_write_json(out / "summary.json", summary)
+        atomic_write_text(out / "summary.md", markdown(summary))
+        elapsed = time.monotonic() - started
+        atomic_write_json(out / "status.json", {"status": "ok", "stage": "done", "error": None, "mode": opts.mode,
+                                                "seconds": round(elapsed, 2), "updated_at": _now()})
+        if progress:
+            progress(cfg.region, "done")
+        return RegionResult(cfg.environment, cfg.region, "ok", "done", None, summary, elapsed)
+    except (InfraError, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        elapsed = time.monotonic() - started
+        atomic_write_json(out / "status.json", {"status": "failed", "stage": stage, "error": message,
+                                                "mode": opts.mode, "log": log_file.name,
+                                                "seconds": round(elapsed, 2), "updated_at": _now()})
+        if progress:
+            progress(cfg.region, "failed")
+        return RegionResult(cfg.environment, cfg.region, "failed", stage, message, None, elapsed)
+
+
+def preflight_args(project: Project, cfg: RegionConfig) -> dict[str, Any]:
+    env = project.environment(cfg.environment)
+    gpu_types: list[str] = cfg.gpu_instance_families
+    return {
+        "account_id": cfg.account_id, "aws_region": cfg.aws_region, "region_key": cfg.region,
+        "allowed_zones": list(env.file.residency_zones), "region_zone": cfg.zone,
+        "gpu_instance_types": gpu_types, "bucket": cfg.state_bucket, "environment": cfg.environment,
+    }
+
+
+def plan_regions(project: Project, env: str, regions: list[str], artifacts: Path, opts: PlanOptions, *,
+                 parallelism: int, progress: Progress | None = None) -> list[RegionResult]:
+    """Plan several regions in a bounded pool; one region's failure does not stop the others."""
+    configs = [project.region(env, r) for r in regions]  # settings errors stop everything, before any work
+    if parallelism < 1:
+        raise UserError("--parallelism must be at least 1")
+    lock = threading.Lock()
+    results: dict[str, RegionResult] = {}
+
+    def one(cfg: RegionConfig) -> None:
+        res = plan_region(project, cfg, artifacts, opts, progress)
+        with lock:
+            results[cfg.region] = res
+
+    with ThreadPoolExecutor(max_workers=min(parallelism, len(configs)), thread_name_prefix="plan") as pool:
+        for f in [pool.submit(one, c) for c in configs]:
+            f.result()
+    return [results[r] for r in regions]
+
+
+def table_rows(results: list[RegionResult]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        if r.summary:
+            c = r.summary["counts"]
+            rows.append([f"{r.environment}/{r.region}", r.summary["mode"], "ok", str(c["add"]), str(c["change"]),
+                         str(c["destroy"]), str(len(r.summary["protected_changes"])), f"{r.seconds:.1f}s"])
+        else:
+            rows.append([f"{r.environment}/{r.region}", "", f"failed at {r.stage}: {r.error}", "", "", "", "",
+                         f"{r.seconds:.1f}s"])
+    return rows
+
+
+__all__ = ["PlanOptions", "RegionResult", "SANDBOX_BANNER", "choose_mode", "plan_line", "plan_regions",
+           "prepare_sandbox", "table_rows"]

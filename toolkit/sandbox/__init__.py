@@ -1,0 +1,1 @@
+"""Sandbox provider: a Python tfplugin6 server for registry.terraform.io/hashicorp/aws."""

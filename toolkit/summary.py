@@ -1,0 +1,100 @@
+"""Plan summaries in Terraform's own language, from ``terraform show -json`` output.
+
+Only addresses, types and actions are summarised: no attribute values, so nothing
+sensitive can leak into a summary (values that are shown elsewhere appear as
+``(sensitive)``; see :func:`redact`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+PROTECTED_TYPES = frozenset({
+    "aws_kms_key", "aws_kms_replica_key", "aws_eks_cluster", "aws_s3_bucket",
+    "aws_secretsmanager_secret", "aws_secretsmanager_secret_version",
+})
+SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "read": "<=", "no-op": " "}
+
+
+def action_of(actions: list[str]) -> str:
+    if actions in (["delete", "create"], ["create", "delete"]):
+        return "replace"
+    if len(actions) == 1 and actions[0] in SYMBOL:
+        return actions[0]
+    return "+".join(actions)
+
+
+def summarise(plan: dict[str, Any]) -> dict[str, Any]:
+    changes = []
+    for rc in plan.get("resource_changes", []):
+        if rc.get("mode") == "data":
+            continue
+        action = action_of(list(rc.get("change", {}).get("actions", [])))
+        if action == "no-op":
+            continue
+        changes.append({"address": rc["address"], "type": rc["type"], "action": action})
+    changes.sort(key=lambda c: c["address"])
+    counted = Counter(c["action"] for c in changes)
+    by_type: dict[str, dict[str, int]] = {}
+    for c in changes:
+        by_type.setdefault(c["type"], {}).setdefault(c["action"], 0)
+        by_type[c["type"]][c["action"]] += 1
+    counts = {
+        "add": counted["create"] + counted["replace"],
+        "change": counted["update"],
+        "destroy": counted["delete"] + counted["replace"],
+        "replace": counted["replace"],
+        "read": sum(1 for rc in plan.get("resource_changes", []) if rc.get("mode") == "data"
+                    and "read" in rc.get("change", {}).get("actions", [])),
+    }
+    protected = [c for c in changes if c["type"] in PROTECTED_TYPES and c["action"] in ("delete", "replace")]
+    return {"counts": counts, "changes": changes, "by_type": dict(sorted(by_type.items())),
+            "protected_changes": protected, "output_changes": sorted(plan.get("output_changes", {}))}
+
+
+def plan_line(counts: dict[str, int]) -> str:
+    if not counts["add"] and not counts["change"] and not counts["destroy"]:
+        return "No changes. Your infrastructure matches the configuration."
+    return f"Plan: {counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy."
+
+
+def redact(value: Any, sensitive: Any) -> Any:
+    """A value with every part marked sensitive replaced by ``(sensitive)``."""
+    if sensitive is True:
+        return "(sensitive)"
+    if isinstance(value, dict) and isinstance(sensitive, dict):
+        return {k: redact(v, sensitive.get(k, False)) for k, v in value.items()}
+    if isinstance(value, list) and isinstance(sensitive, list):
+        return [redact(v, sensitive[i] if i < len(sensitive) else False) for i, v in enumerate(value)]
+    return value
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    env, region = summary["environment"], summary["region"]
+    lines = [f"### {env}/{region} ({summary['aws_region']})", ""]
+    if summary["mode"] == "sandbox":
+        lines += ["> **Sandbox plan**: the real AWS provider was not used. Provider-side checks, defaults and "
+                  "forced replacements are not known; see the README.", ""]
+    lines.append(f"**{plan_line(summary['counts'])}**")
+    lines.append("")
+    if summary["protected_changes"]:
+        lines.append("**Destroys or replaces protected resources:**")
+        lines.append("")
+        for c in summary["protected_changes"]:
+            lines.append(f"- :warning: `{SYMBOL[c['action']]}` `{c['address']}`")
+        lines.append("")
+    if summary["by_type"]:
+        lines += ["| resource type | + | ~ | - | -/+ |", "| --- | ---: | ---: | ---: | ---: |"]
+        for rtype, acts in summary["by_type"].items():
+            lines.append(f"| `{rtype}` | {acts.get('create', 0)} | {acts.get('update', 0)} | "
+                         f"{acts.get('delete', 0)} | {acts.get('replace', 0)} |")
+        lines.append("")
+        lines.append("<details><summary>Resources</summary>")
+        lines.append("")
+        lines.append("```diff")
+        for c in summary["changes"]:
+            lines.append(f"{SYMBOL.get(c['action'], '?'):<3} {c['address']}")
+        lines.append("```")
+        lines.append("</details>")
+    return "\n".join(lines) + "\n"
