@@ -98,7 +98,10 @@ def moto_server() -> Iterator[MotoEndpoint]:
 
 
 def apply_aws_env(
-    monkeypatch: pytest.MonkeyPatch, endpoint: MotoEndpoint, tmp_path: Path, region: str = "us-east-1"
+    monkeypatch: pytest.MonkeyPatch,
+    endpoint: MotoEndpoint,
+    tmp_path: Path,
+    region: str = "us-east-1",
 ) -> dict[str, str]:
     """Point boto3 (and any Terraform started from this process) at ``endpoint``.
 
@@ -124,6 +127,35 @@ def apply_aws_env(
 def unique_name(prefix: str) -> str:
     """A bucket-safe unique name (lowercase, <= 63 chars)."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+MUTATING_PREFIXES = (
+    "Put",
+    "Create",
+    "Delete",
+    "Enable",
+    "Disable",
+    "Update",
+    "Tag",
+    "Untag",
+    "Schedule",
+)
+
+
+class CallRecorder:
+    """Records every AWS operation a boto3 session makes (service, operation)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls.append((model.service_model.service_name, model.name))
+
+    def mutating(self) -> list[tuple[str, str]]:
+        return [c for c in self.calls if c[1].startswith(MUTATING_PREFIXES)]
+
+    def clear(self) -> None:
+        self.calls.clear()
 
 
 def moto_endpoint_fixture() -> Callable[..., Any]:

@@ -39,7 +39,7 @@ class Ctx:
     color: str = "auto"
     _project: Any = None
     _root: Path | None = None
-    console: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
 
     @property
     def root(self) -> Path:
@@ -145,6 +145,7 @@ def cli(click_ctx: click.Context, project_opt: str | None, artifacts_opt: str | 
         no_color=color == "never",
         force_terminal=True if color == "always" else None,
         highlight=False,
+        soft_wrap=True,
     )
     click_ctx.obj = Ctx(project_opt=project_opt, artifacts_opt=artifacts_opt, json_out=json_out, color=color,
                         console=console)
@@ -465,6 +466,214 @@ def _scan_note(results: Any) -> dict[str, Any]:
                                          f"across {len(results)} region(s) (findings.json per region)"}
 
 
+# --- validate / test -------------------------------------------------------------------
+
+
+@cli.command("validate")
+@regions_argument
+@all_option
+@env_option
+@terraform_option
+@schema_option
+@json_option
+@pass_ctx
+def validate_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | None, terraform: str | None,
+                 provider_schema: Path | None, json_flag: bool) -> None:
+    """Static checks: fmt, settings, terraform validate, manifests against the CRDs.
+
+    terraform validate runs on the root stack and every module example with the sandbox
+    provider, which serves the real AWS provider schema: unknown arguments, wrong types,
+    missing required arguments or blocks are reported with file and line. Settings and
+    manifests are checked for every environment (or the one given with --env).
+
+    \b
+    Examples:
+      infra validate
+      infra validate --env prod --json
+    """
+    from toolkit import stackcheck
+    from toolkit.plan import prepare_sandbox
+
+    envs = [ctx.env(env)] if env else ctx.project.environment_names()
+    del regions, all_regions  # settings are validated per environment, all regions at once
+    sandbox_env, _ = prepare_sandbox(ctx.root, provider_schema)
+    ctx.console.print("checking fmt, settings, manifests, terraform validate (sandbox provider)...")
+    checks = [stackcheck.fmt_check(ctx.root, terraform), stackcheck.settings_check(ctx.project, envs),
+              stackcheck.manifests_check(ctx.project, envs)]
+    checks += stackcheck.terraform_checks(ctx.root, ctx.artifacts / "_validate", sandbox_env, terraform,
+                                          parallelism=os.cpu_count() or 2)
+    failed = [c for c in checks if not c.ok]
+    if _use_json(ctx, json_flag):
+        ctx.emit_json({"ok": not failed, "checks": [c.as_dict() for c in checks]})
+    else:
+        for c in checks:
+            mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"
+            ctx.console.print(f"{mark} {c.name}")
+            for problem in c.problems:
+                ctx.console.print(f"      {problem}", markup=False)
+    if failed:
+        raise UserError(f"validate: {len(failed)} of {len(checks)} checks failed: "
+                        f"{', '.join(c.name for c in failed)}")
+
+
+@cli.command("test")
+@click.argument("modules", nargs=-1)
+@terraform_option
+@schema_option
+@json_option
+@pass_ctx
+def test_cmd(ctx: Ctx, modules: tuple[str, ...], terraform: str | None, provider_schema: Path | None,
+             json_flag: bool) -> None:
+    """Run each module's tests/*.tftest.hcl with the sandbox provider.
+
+    \b
+    Examples:
+      infra test
+      infra test karpenter kms
+    """
+    from toolkit import stackcheck
+    from toolkit.plan import prepare_sandbox
+
+    known = sorted(p.name for p in (ctx.root / "modules").iterdir() if p.is_dir())
+    for m in modules:
+        if m not in known:
+            raise UserError(f"unknown module {m!r}; modules: {', '.join(known)}")
+    sandbox_env, _ = prepare_sandbox(ctx.root, provider_schema)
+    results = stackcheck.module_tests(ctx.root, ctx.artifacts / "_test", sandbox_env, terraform,
+                                      list(modules) or None, log=lambda m: ctx.console.print(m, markup=False))
+    if not results:
+        raise UserError("no module has tests/*.tftest.hcl")
+    if _use_json(ctx, json_flag):
+        ctx.emit_json([{"module": r.module, "passed": r.passed} for r in results])
+    else:
+        for r in results:
+            tail = [ln for ln in r.output.splitlines() if ln.strip()][-1:] or [""]
+            ctx.console.print(f"{'[green]pass[/]' if r.passed else '[red]FAIL[/]'} modules/{r.module}: {tail[0]}",
+                              highlight=False)
+            if not r.passed:
+                ctx.console.print(r.output, markup=False, highlight=False)
+    failed = [r.module for r in results if not r.passed]
+    if failed:
+        raise UserError(f"terraform test failed in: {', '.join(failed)}")
+
+
+# --- bootstrap / apply / doctor / providers --------------------------------------------
+
+
+@cli.command("bootstrap")
+@region_argument
+@env_option
+@json_option
+@pass_ctx
+def bootstrap_cmd(ctx: Ctx, region: str, env: str | None, json_flag: bool) -> None:
+    """Create the region's Terraform state bucket if missing (idempotent, never deletes).
+
+    The bucket lives in the cluster's own region: versioning, SSE-KMS with the
+    environment's state key (created if missing), public access block, TLS-only bucket
+    policy, lifecycle for noncurrent versions. A second run changes nothing and says so.
+    AWS_ENDPOINT_URL points it at another endpoint (LocalStack, moto).
+
+    \b
+    Examples:
+      infra bootstrap us-east --env prod
+      AWS_ENDPOINT_URL=http://127.0.0.1:5000 infra bootstrap eu-central
+    """
+    from toolkit import aws
+
+    cfg = ctx.project.region(ctx.env(env), region)
+    result = aws.bootstrap_state_bucket(
+        bucket=cfg.state_bucket, aws_region=cfg.aws_region, kms_key_alias=cfg.state_kms_key_alias,
+        account_id=cfg.account_id, tags=cfg.tags, environment=cfg.environment,
+        log=lambda m: ctx.console.print(m, markup=False, highlight=False))
+    if _use_json(ctx, json_flag):
+        ctx.emit_json(result.to_dict())
+    else:
+        for line in result.summary_lines():
+            ctx.console.print(line, markup=False, highlight=False)
+
+
+@cli.command("apply")
+@region_argument
+@env_option
+@terraform_option
+@pass_ctx
+def apply_cmd(ctx: Ctx, region: str, env: str | None, terraform: str | None) -> None:
+    """Apply the reviewed plan file of REGION (cloud plans only).
+
+    Refuses sandbox plans, and plan files whose sha256 differs from plan.sha256 (the
+    digest recorded when the plan was made and reviewed).
+
+    \b
+    Example:
+      infra plan us-east --env prod --cloud && infra apply us-east --env prod
+    """
+    from toolkit.plan import apply_region
+
+    cfg = ctx.project.region(ctx.env(env), region)
+    apply_region(cfg, ctx.artifacts, terraform, log=lambda m: ctx.console.print(m, markup=False, highlight=False))
+    ctx.console.print(f"[green]applied[/] {cfg.environment}/{cfg.region}")
+
+
+@cli.command("doctor")
+@terraform_option
+@schema_option
+@json_option
+@pass_ctx
+def doctor_cmd(ctx: Ctx, terraform: str | None, provider_schema: Path | None, json_flag: bool) -> None:
+    """Report the Terraform engine, versions, provider schema, credentials and cache.
+
+    \b
+    Example:
+      infra doctor
+    """
+    from toolkit.doctor import diagnose
+
+    report = diagnose(ctx.root if _has_project(ctx) else None, terraform, provider_schema)
+    if _use_json(ctx, json_flag):
+        ctx.emit_json(report)
+        return
+    for key, value in report.items():
+        if isinstance(value, dict):
+            ctx.console.print(f"[bold]{key}[/]")
+            for k, v in value.items():
+                ctx.console.print(f"  {k}: {v}", markup=False, highlight=False)
+        else:
+            ctx.console.print(f"[bold]{key}[/]: {value}", highlight=False)
+
+
+def _has_project(ctx: Ctx) -> bool:
+    try:
+        ctx.root
+        return True
+    except UserError:
+        return False
+
+
+@cli.group("providers")
+def providers_grp() -> None:
+    """Provider schema management for the sandbox."""
+
+
+@providers_grp.command("schema")
+@click.option("--version", "version", default="6.47.0", show_default=True, help="hashicorp/aws version.")
+@terraform_option
+@pass_ctx
+def providers_schema_cmd(ctx: Ctx, version: str, terraform: str | None) -> None:
+    """Download the real hashicorp/aws provider and cache its schema for the sandbox.
+
+    Needs registry access: run it once on a networked machine, then copy the cache
+    file (or point INFRA_PROVIDER_SCHEMA at it) where plans run offline.
+
+    \b
+    Example:
+      infra providers schema --version 6.47.0
+    """
+    from toolkit.doctor import fetch_provider_schema
+
+    path = fetch_provider_schema(version, terraform, log=lambda m: ctx.console.print(m, markup=False))
+    ctx.console.print(f"[green]wrote[/] {path}")
+
+
 # --- entry point ----------------------------------------------------------------------
 
 
@@ -493,8 +702,9 @@ def main(argv: list[str] | None = None) -> None:
 def run(argv: list[str] | None = None) -> int:
     err = Console(stderr=True, highlight=False, no_color=bool(os.environ.get("NO_COLOR")))
     try:
-        cli.main(args=argv, prog_name="infra", standalone_mode=False)
-        return EXIT_OK
+        # With standalone_mode=False, click returns the code of a click.exceptions.Exit.
+        code = cli.main(args=argv, prog_name="infra", standalone_mode=False)
+        return code if isinstance(code, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:

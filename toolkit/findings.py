@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from toolkit.errors import UserError
 
@@ -141,33 +141,26 @@ class FindingsDocument:
 # --------------------------------------------------------------------------- severity map
 
 
-class SeverityMap(BaseModel):
-    """``policy/severity.yaml``: ``default`` for unknown checks, ``checks: {ID: SEVERITY}``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    default: str = "MEDIUM"
-    checks: dict[str, str] = {}
-
-    @field_validator("default")
-    @classmethod
-    def _default(cls, value: str) -> str:
-        return _severity(value)
-
-    @field_validator("checks")
-    @classmethod
-    def _checks(cls, value: dict[str, str]) -> dict[str, str]:
-        return {k: _severity(v) for k, v in value.items()}
-
-    def severity_of(self, check_id: str) -> str:
-        return self.checks.get(check_id, self.default)
-
-
 def _severity(value: str) -> str:
     upper = str(value).upper()
     if upper not in SEVERITIES:
         raise ValueError(f"expected one of {', '.join(SEVERITIES)}, got {value!r}")
     return upper
+
+
+SeverityStr = Annotated[str, BeforeValidator(_severity)]
+
+
+class SeverityMap(BaseModel):
+    """``policy/severity.yaml``: ``default`` for unknown checks, ``checks: {ID: SEVERITY}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: SeverityStr = "MEDIUM"
+    checks: dict[str, SeverityStr] = {}
+
+    def severity_of(self, check_id: str) -> str:
+        return self.checks.get(check_id, self.default)
 
 
 def one_line_error(path: Path, exc: ValidationError, root: str = "") -> UserError:
@@ -181,9 +174,19 @@ def one_line_error(path: Path, exc: ValidationError, root: str = "") -> UserErro
     return UserError(f"{path}: {loc or '<top>'}: {msg}{detail}{more}")
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings, so pydantic validates them with a key path."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_yaml_mapping(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -137,9 +137,8 @@ def check_inputs(inputs: Json) -> list[str]:
             continue
         if policy == "ratio" and not 0 < share < 1:
             errors.append(f"{at}.capacity_mix.spot_share: policy ratio needs 0 < spot_share < 1")
-        if policy == "on-demand-baseline":
-            if mix.get("baseline_cpu") is None and mix.get("baseline_gpu") is None:
-                errors.append(f"{at}.capacity_mix: on-demand-baseline needs baseline_cpu or baseline_gpu")
+        if policy == "on-demand-baseline" and mix.get("baseline_cpu") is None and mix.get("baseline_gpu") is None:
+            errors.append(f"{at}.capacity_mix: on-demand-baseline needs baseline_cpu or baseline_gpu")
         if _ondemand_share(pool) + _EPS < minimum:
             errors.append(
                 f"{at}.capacity_mix: on-demand share {_ondemand_share(pool):.2f} is below "
@@ -186,12 +185,15 @@ def _int(value: Any) -> int:
 
 
 def spread_buckets(spot_share: float) -> tuple[int, int]:
-    """(spot buckets, total buckets): the smallest n <= 20 with spot_share * n whole."""
-    for n in range(1, SPREAD_MAX_BUCKETS + 1):
-        k = math.floor(spot_share * n + 0.5)
-        if abs(spot_share * n - k) < _EPS:
-            return k, n
-    return math.floor(spot_share * SPREAD_MAX_BUCKETS + 0.5), SPREAD_MAX_BUCKETS
+    """(spot buckets k, total buckets n) for a ratio pool (0 < spot_share < 1).
+
+    n is the smallest n <= 20 with spot_share * n whole, else 20 with k rounded; k is kept
+    within 1..n-1 so both NodePools get at least one capacity-spread value.
+    """
+    n = next((n for n in range(1, SPREAD_MAX_BUCKETS + 1)
+              if abs(spot_share * n - math.floor(spot_share * n + 0.5)) < _EPS), SPREAD_MAX_BUCKETS)
+    k = math.floor(spot_share * n + 0.5)
+    return min(max(k, 1), n - 1), n
 
 
 def _variants(pname: str, pool: Json) -> list[Json]:
@@ -467,16 +469,7 @@ def _path(parts: Any) -> str:
 
 _LABEL_RESTRICTED_AWS = frozenset(
     "karpenter.k8s.aws/" + s
-    for s in (
-        "instance-tenancy capacity-reservation-type capacity-reservation-id "
-        "capacity-reservation-interruptible ec2nodeclass instance-encryption-in-transit-supported "
-        "nitro-sandbox instance-category instance-hypervisor instance-family instance-generation "
-        "instance-local-nvme instance-size instance-cpu instance-cpu-manufacturer "
-        "instance-cpu-sustained-clock-speed-mhz instance-memory instance-ebs-bandwidth "
-        "instance-network-bandwidth instance-gpu-name instance-gpu-manufacturer instance-gpu-count "
-        "instance-gpu-memory instance-accelerator-name instance-accelerator-manufacturer "
-        "instance-accelerator-count instance-capability-flex placement-group-id placement-group-partition"
-    ).split()
+    for s in ["instance-tenancy", "capacity-reservation-type", "capacity-reservation-id", "capacity-reservation-interruptible", "ec2nodeclass", "instance-encryption-in-transit-supported", "nitro-sandbox", "instance-category", "instance-hypervisor", "instance-family", "instance-generation", "instance-local-nvme", "instance-size", "instance-cpu", "instance-cpu-manufacturer", "instance-cpu-sustained-clock-speed-mhz", "instance-memory", "instance-ebs-bandwidth", "instance-network-bandwidth", "instance-gpu-name", "instance-gpu-manufacturer", "instance-gpu-count", "instance-gpu-memory", "instance-accelerator-name", "instance-accelerator-manufacturer", "instance-accelerator-count", "instance-capability-flex", "placement-group-id", "placement-group-partition"]
 )
 _CRON_FIELD = re.compile(r"^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*$")
 _CRON_MACRO = re.compile(r"^@(annually|yearly|monthly|weekly|daily|midnight|hourly)$")

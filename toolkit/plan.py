@@ -97,10 +97,10 @@ def choose_mode(sandbox: bool | None) -> tuple[Mode, str]:
 
 def prepare_sandbox(root: Path, explicit_schema: Path | None) -> tuple[dict[str, str], dict[str, Any]]:
     from toolkit.project import provider_schema_path
-    from toolkit.sandbox import install as sandbox_install
+    from toolkit.sandbox import install
 
     schema = provider_schema_path(root, explicit_schema)
-    inst = sandbox_install.install(schema)
+    inst = install(schema)
     info = {"source": "registry.terraform.io/hashicorp/aws", "version": inst.provider_version,
             "schema_path": str(inst.schema_path), "schema_sha256": inst.schema_sha256}
     return inst.env(), info
@@ -116,10 +116,13 @@ def stage_workdir(root: Path, out: Path, mode: Mode) -> Path:
     work = out / "work"
     stack = work / "terraform"
     stack.mkdir(parents=True, exist_ok=True)
-    for old in stack.glob("*.tf"):
-        old.unlink()
-    for tf in sorted((root / "terraform").glob("*.tf")):
-        shutil.copy2(tf, stack / tf.name)
+    for pattern in ("*.tf", "*.tf.json", "*.hcl"):
+        for old in stack.glob(pattern):
+            if old.name != ".terraform.lock.hcl":
+                old.unlink()
+    for pattern in ("*.tf", "*.tf.json"):
+        for tf in sorted((root / "terraform").glob(pattern)):
+            shutil.copy2(tf, stack / tf.name)
     lock = root / "terraform" / ".terraform.lock.hcl"
     staged_lock = stack / ".terraform.lock.hcl"
     if mode == "cloud" and lock.exists():
@@ -288,10 +291,35 @@ def table_rows(results: list[RegionResult]) -> list[list[str]]:
             rows.append([f"{r.environment}/{r.region}", r.summary["mode"], "ok", str(c["add"]), str(c["change"]),
                          str(c["destroy"]), str(len(r.summary["protected_changes"])), f"{r.seconds:.1f}s"])
         else:
-            rows.append([f"{r.environment}/{r.region}", "", f"failed at {r.stage}: {r.error}", "", "", "", "",
+            rows.append([f"{r.environment}/{r.region}", "", f"failed at {r.stage}", "", "", "", "",
                          f"{r.seconds:.1f}s"])
     return rows
 
 
 __all__ = ["PlanOptions", "RegionResult", "SANDBOX_BANNER", "choose_mode", "plan_line", "plan_regions",
            "prepare_sandbox", "table_rows"]
+
+
+def apply_region(cfg: RegionConfig, artifacts: Path, terraform: str | None, log: Callable[[str], None]) -> None:
+    """Apply the reviewed plan file of one region: cloud plans only, digest checked."""
+    import json
+
+    from toolkit.terraform import Terraform, resolve_engine
+
+    out = region_dir(artifacts, cfg.environment, cfg.region)
+    plan_file, summary_file, digest_file = out / "tfplan", out / "summary.json", out / "plan.sha256"
+    for needed in (plan_file, summary_file, digest_file):
+        if not needed.is_file():
+            raise UserError(f"{needed}: missing; run `infra plan {cfg.region} --env {cfg.environment} --cloud` first")
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    if summary.get("mode") != "cloud":
+        raise UserError(f"{plan_file}: refusing to apply a {summary.get('mode', 'unknown')}-mode plan; sandbox plans "
+                        "are for review only (re-plan with --cloud and real credentials)")
+    recorded = digest_file.read_text(encoding="utf-8").split()[0]
+    actual = sha256_file(plan_file)
+    if recorded != actual:
+        raise UserError(f"{plan_file}: sha256 {actual[:12]}… does not match the reviewed plan.sha256 "
+                        f"{recorded[:12]}…; re-plan and review again")
+    stack = out / "work" / "terraform"
+    tf = Terraform(stack, engine=resolve_engine(terraform), log=log, log_file=out / "apply.log")
+    tf.apply(plan_file)

@@ -52,11 +52,17 @@ def cache_dir() -> Path:
     return Path(base) / "infra"
 
 
+def _version_key(path: Path) -> tuple[int, ...]:
+    tail = path.stem.rsplit("-", 1)[-1]
+    return tuple(int(p) for p in tail.split(".") if p.isdigit())
+
+
 def provider_schema_path(root: Path, explicit: str | os.PathLike[str] | None = None) -> Path:
     """The AWS provider schema the sandbox serves.
 
     ``--provider-schema`` / ``$INFRA_PROVIDER_SCHEMA``, else the newest one in the cache
-    (``infra providers schema`` puts it there on a machine that can download the provider).
+    (``infra providers schema`` puts it there on a machine that can download the provider),
+    else ``../shared/schemas/terraform`` beside the checkout (a pre-seeded copy).
     """
     given = explicit or os.environ.get(SCHEMA_ENV)
     if given:
@@ -64,8 +70,12 @@ def provider_schema_path(root: Path, explicit: str | os.PathLike[str] | None = N
         if not path.is_file():
             raise UserError(f"{path}: provider schema not found (from {'--provider-schema' if explicit else SCHEMA_ENV})")
         return path
-    cached = sorted((cache_dir() / "schemas").glob("hashicorp-aws-*.json"))
+    cached = sorted((cache_dir() / "schemas").glob("hashicorp-aws-*.json"), key=_version_key)
     if cached:
         return cached[-1]
+    # ../shared/schemas is a read-only, pre-seeded cache laid beside the checkout.
+    seeded = sorted((shared_dir(root) / "schemas" / "terraform").glob("hashicorp-aws-*.json"), key=_version_key)
+    if seeded:
+        return seeded[-1]
     raise UserError("no AWS provider schema: set INFRA_PROVIDER_SCHEMA (e.g. ../shared/schemas/terraform/"
                     "hashicorp-aws-6.47.0.json) or run `infra providers schema` on a machine with registry access")

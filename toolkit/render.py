@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from toolkit import karpenter
 from toolkit.config import Project, RegionConfig, stack_inputs
 from toolkit.fsutil import atomic_write_text, dump_json
 
@@ -100,22 +101,6 @@ def dump_yaml(obj: Any) -> str:
     return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, allow_unicode=True, width=100)
 
 
-def build_manifest_files(inputs: dict[str, Any]) -> dict[str, str]:
-    """File name -> YAML text for the GitOps manifests of one region."""
-    from toolkit import karpenter
-
-    manifests = karpenter.build_manifests(inputs)
-    files: dict[str, str] = {}
-    for kind_key, objects in sorted(manifests.items()):
-        if isinstance(objects, dict):
-            objects = [objects]
-        for obj in objects:
-            kind = str(obj.get("kind", kind_key)).lower()
-            name = str(obj.get("metadata", {}).get("name", kind_key))
-            files[f"{kind}-{name}.yaml"] = dump_yaml(obj)
-    return files
-
-
 @dataclass(frozen=True)
 class RenderResult:
     directory: Path
@@ -154,7 +139,7 @@ def render_region(project: Project, cfg: RegionConfig, out_dir: Path, *, manifes
         "terraform.tfvars.json": render_tfvars(inputs),
         "backend.hcl": render_backend(cfg),
     }
-    manifest_files = build_manifest_files(inputs) if manifests else {}
+    manifest_files = karpenter.render_files(inputs) if manifests else {}
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in outputs.items():

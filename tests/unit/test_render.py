@@ -41,7 +41,7 @@ def test_render_every_pair_matches_golden(env: str, region: str, infra: Callable
     assert tfvars["environment"] == env and tfvars["region_key"] == region
     assert tfvars["name"] == f"{env}-{region}"
     manifests = sorted(p.name for p in (region_dir / "manifests").iterdir())
-    assert any(m.startswith("nodepool-") for m in manifests) and any(m.startswith("ec2nodeclass-") for m in manifests)
+    assert manifests == ["karpenter-applications.yaml", "karpenter-ec2nodeclasses.yaml", "karpenter-nodepools.yaml"]
     for name in ("terraform.tfvars.json", "backend.hcl"):
         golden = GOLDEN / env / region / name
         actual = (region_dir / name).read_text()

@@ -66,6 +66,8 @@ class BootstrapResult:
     created: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Settings deliberately not applied, and why."""
 
     @property
     def changed_anything(self) -> bool:
@@ -73,12 +75,16 @@ class BootstrapResult:
 
     def summary_lines(self) -> list[str]:
         """Terraform-style lines: ``+`` created, ``~`` changed, or "nothing to change"."""
+        notes = [f"! {note}" for note in self.notes]
         if not self.changed_anything:
-            return [
+            line = (
                 f"state bucket {self.bucket} ({self.aws_region}): nothing to change, "
                 f"{len(self.unchanged)} settings already as required"
-            ]
-        return [f"+ {item}" for item in self.created] + [f"~ {item}" for item in self.changed]
+            )
+            return [line, *notes]
+        return (
+            [f"+ {item}" for item in self.created] + [f"~ {item}" for item in self.changed] + notes
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +95,7 @@ class BootstrapResult:
             "created": list(self.created),
             "changed": list(self.changed),
             "unchanged": list(self.unchanged),
+            "notes": list(self.notes),
             "changed_anything": self.changed_anything,
         }
 
@@ -98,7 +105,9 @@ def normalize_alias(alias: str) -> str:
     return alias if alias.startswith("alias/") else f"alias/{alias}"
 
 
-def _tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+def _tag_list(
+    tags: Mapping[str, str], key: str = "Key", value: str = "Value"
+) -> list[dict[str, str]]:
     return [{key: k, value: v} for k, v in sorted(tags.items())]
 
 
@@ -128,19 +137,22 @@ def _ensure_kms_key(
                 Tags=_tag_list(tags, "TagKey", "TagValue"),
             )["KeyMetadata"]
         key_id = str(meta["KeyId"])
-        with aws_errors(f"enabling rotation of KMS key {alias} (kms:EnableKeyRotation)"):
-            kms.enable_key_rotation(KeyId=key_id)
+        # Alias first: if a later call fails, the next run finds the key by its alias and
+        # finishes the job instead of creating a second key.
         with aws_errors(f"creating KMS alias {alias} (kms:CreateAlias)"):
             kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+        with aws_errors(f"enabling rotation of KMS key {alias} (kms:EnableKeyRotation)"):
+            kms.enable_key_rotation(KeyId=key_id)
         result.created.append(f"kms key: {alias} ({meta['Arn']}), rotation enabled")
         return str(meta["Arn"])
 
     arn = str(meta["Arn"])
     if meta.get("KeyState") != "Enabled":
         raise UserError(f"KMS key {alias} ({arn}) is {meta.get('KeyState')}, expected Enabled")
-    if meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT" or meta.get(
-        "KeyUsage", "ENCRYPT_DECRYPT"
-    ) != "ENCRYPT_DECRYPT":
+    if (
+        meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT"
+        or meta.get("KeyUsage", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT"
+    ):
         raise UserError(
             f"KMS key {alias} ({arn}) is {meta.get('KeySpec')}/{meta.get('KeyUsage')}, "
             "expected a symmetric ENCRYPT_DECRYPT key for S3"
@@ -185,9 +197,13 @@ def _bucket_region(s3: Any, bucket: str) -> str:
 
 
 def _taken(bucket: str, account_id: str, *, or_denied: bool = False) -> UserError:
-    owner = "another AWS account" + (f" (or is not accessible to {account_id})" if or_denied else f" (not {account_id})")
+    if or_denied:
+        return UserError(
+            f"state bucket {bucket} exists but is not accessible to account {account_id} (403): "
+            "another account owns the name, or the credentials lack s3:ListBucket on it"
+        )
     return UserError(
-        f"state bucket name {bucket} is taken by {owner}: "
+        f"state bucket name {bucket} is taken by another AWS account (not {account_id}): "
         "S3 bucket names are global, choose another name in the environment settings"
     )
 
@@ -268,8 +284,13 @@ def _ensure_versioning(s3: Any, bucket: str, result: BootstrapResult, new: bool,
 
 
 def _ensure_encryption(
-    s3: Any, bucket: str, key_arn: str | None, key_names: set[str], result: BootstrapResult,
-    new: bool, log: Log,
+    s3: Any,
+    bucket: str,
+    key_arn: str | None,
+    key_names: set[str],
+    result: BootstrapResult,
+    new: bool,
+    log: Log,
 ) -> None:
     with aws_errors(f"reading default encryption of {bucket} (s3:GetEncryptionConfiguration)"):
         current = _get_or_none(
@@ -295,7 +316,9 @@ def _ensure_encryption(
         s3.put_bucket_encryption(
             Bucket=bucket,
             ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": True}]
+                "Rules": [
+                    {"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": True}
+                ]
             },
         )
     before = (
@@ -305,28 +328,38 @@ def _ensure_encryption(
     _record(result, "encryption", before, f"aws:kms {key_arn or 'aws/s3'} (bucket key)", new)
 
 
-def _ensure_public_access_block(s3: Any, bucket: str, result: BootstrapResult, new: bool, log: Log) -> None:
+def _ensure_public_access_block(
+    s3: Any, bucket: str, result: BootstrapResult, new: bool, log: Log
+) -> None:
     with aws_errors(f"reading public access block of {bucket} (s3:GetBucketPublicAccessBlock)"):
-        current = _get_or_none(
-            lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
-            {"NoSuchPublicAccessBlockConfiguration"},
-        ) or {}
+        current = (
+            _get_or_none(
+                lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
+                {"NoSuchPublicAccessBlockConfiguration"},
+            )
+            or {}
+        )
     if all(current.get(k) is True for k in PUBLIC_ACCESS_BLOCK):
         result.unchanged.append("public access block")
         return
     log(f"blocking public access to {bucket}")
     with aws_errors(f"blocking public access to {bucket} (s3:PutBucketPublicAccessBlock)"):
-        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
+        s3.put_public_access_block(
+            Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK
+        )
     off = sorted(k for k in PUBLIC_ACCESS_BLOCK if current.get(k) is not True)
     _record(result, "public access block", f"{', '.join(off)} off", "all on", new)
 
 
 def _ensure_ownership(s3: Any, bucket: str, result: BootstrapResult, new: bool, log: Log) -> None:
     with aws_errors(f"reading object ownership of {bucket} (s3:GetBucketOwnershipControls)"):
-        current = _get_or_none(
-            lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"],
-            {"OwnershipControlsNotFoundError"},
-        ) or {}
+        current = (
+            _get_or_none(
+                lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"],
+                {"OwnershipControlsNotFoundError"},
+            )
+            or {}
+        )
     modes = [r.get("ObjectOwnership") for r in current.get("Rules", [])]
     if modes == ["BucketOwnerEnforced"]:
         result.unchanged.append("object ownership")
@@ -337,30 +370,39 @@ def _ensure_ownership(s3: Any, bucket: str, result: BootstrapResult, new: bool, 
             Bucket=bucket,
             OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         )
-    _record(result, "object ownership", ",".join(m or "?" for m in modes) or "unset", "BucketOwnerEnforced", new)
+    _record(
+        result,
+        "object ownership",
+        ",".join(m or "?" for m in modes) or "unset",
+        "BucketOwnerEnforced",
+        new,
+    )
 
 
-def desired_policy_statements(bucket: str, *, deny_non_kms_uploads: bool = True) -> list[dict[str, Any]]:
+def desired_policy_statements(
+    bucket: str, *, tls_only: bool = True, deny_non_kms_uploads: bool = False
+) -> list[dict[str, Any]]:
     """The bucket policy statements bootstrap maintains (identified by ``Sid``).
 
-    1. Deny every request not made over TLS (``aws:SecureTransport`` false).
-    2. Deny ``PutObject`` requests that *ask for* an encryption other than SSE-KMS. Requests
-       without the header are allowed and get the bucket's default SSE-KMS encryption, so
-       Terraform's state and ``.tflock`` writes pass whether or not the backend sets
-       ``encrypt``/``kms_key_id`` -- but ``encrypt = true`` without ``kms_key_id`` asks for
-       AES256 and is refused.
+    1. ``tls_only``: deny every request not made over TLS (``aws:SecureTransport`` false).
+    2. ``deny_non_kms_uploads`` (opt-in): deny ``PutObject`` requests that *ask for* an
+       encryption other than SSE-KMS. Requests without the header still pass and get the
+       bucket's default SSE-KMS, so Terraform's state and ``.tflock`` writes pass -- unless
+       the backend sets ``encrypt = true`` without ``kms_key_id``, which asks for AES256.
     """
     arn = f"arn:aws:s3:::{bucket}"
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": POLICY_SIDS[0],
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [arn, f"{arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    ]
+    statements: list[dict[str, Any]] = []
+    if tls_only:
+        statements.append(
+            {
+                "Sid": POLICY_SIDS[0],
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arn, f"{arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        )
     if deny_non_kms_uploads:
         statements.append(
             {
@@ -395,17 +437,30 @@ def _canonical(value: Any) -> Any:
 
 
 def _ensure_policy(
-    s3: Any, bucket: str, deny_non_kms_uploads: bool, result: BootstrapResult, new: bool, log: Log
+    s3: Any,
+    bucket: str,
+    tls_only: bool,
+    deny_non_kms_uploads: bool,
+    result: BootstrapResult,
+    new: bool,
+    log: Log,
 ) -> None:
+    desired = desired_policy_statements(
+        bucket, tls_only=tls_only, deny_non_kms_uploads=deny_non_kms_uploads
+    )
+    if not desired:
+        return
     with aws_errors(f"reading bucket policy of {bucket} (s3:GetBucketPolicy)"):
-        raw = _get_or_none(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"], {"NoSuchBucketPolicy"})
+        raw = _get_or_none(
+            lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"], {"NoSuchBucketPolicy"}
+        )
     policy: dict[str, Any] = json.loads(raw) if raw else {"Version": "2012-10-17", "Statement": []}
     statements = policy.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
     by_sid = {s.get("Sid"): i for i, s in enumerate(statements)}
     touched: list[str] = []
-    for wanted in desired_policy_statements(bucket, deny_non_kms_uploads=deny_non_kms_uploads):
+    for wanted in desired:
         index = by_sid.get(wanted["Sid"])
         if index is None:
             statements.append(wanted)
@@ -440,7 +495,8 @@ def _rule_matches(rule: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return (
         whole_bucket
         and rule.get("Status") == "Enabled"
-        and noncurrent.get("NoncurrentDays") == wanted["NoncurrentVersionExpiration"]["NoncurrentDays"]
+        and noncurrent.get("NoncurrentDays")
+        == wanted["NoncurrentVersionExpiration"]["NoncurrentDays"]
         and not noncurrent.get("NewerNoncurrentVersions")
         and rule.get("AbortIncompleteMultipartUpload") == wanted["AbortIncompleteMultipartUpload"]
         and not rule.get("Expiration")
@@ -450,14 +506,22 @@ def _rule_matches(rule: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
 
 
 def _ensure_lifecycle(
-    s3: Any, bucket: str, noncurrent_days: int, abort_days: int, result: BootstrapResult,
-    new: bool, log: Log,
+    s3: Any,
+    bucket: str,
+    noncurrent_days: int,
+    abort_days: int,
+    result: BootstrapResult,
+    new: bool,
+    log: Log,
 ) -> None:
     with aws_errors(f"reading lifecycle of {bucket} (s3:GetLifecycleConfiguration)"):
-        rules = _get_or_none(
-            lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
-            {"NoSuchLifecycleConfiguration"},
-        ) or []
+        rules = (
+            _get_or_none(
+                lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
+                {"NoSuchLifecycleConfiguration"},
+            )
+            or []
+        )
     wanted = _lifecycle_rule(noncurrent_days, abort_days)
     ours = [i for i, r in enumerate(rules) if r.get("ID") == LIFECYCLE_RULE_ID]
     if ours and _rule_matches(rules[ours[0]], wanted):
@@ -471,17 +535,27 @@ def _ensure_lifecycle(
         rules.append(wanted)
     log(f"setting lifecycle rule {LIFECYCLE_RULE_ID} on {bucket}")
     with aws_errors(f"setting lifecycle of {bucket} (s3:PutLifecycleConfiguration)"):
-        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": rules}
+        )
     _record(
-        result, f"lifecycle rule {LIFECYCLE_RULE_ID}", before,
+        result,
+        f"lifecycle rule {LIFECYCLE_RULE_ID}",
+        before,
         f"noncurrent versions expire after {noncurrent_days} days, "
-        f"incomplete uploads aborted after {abort_days} days", new,
+        f"incomplete uploads aborted after {abort_days} days",
+        new,
     )
 
 
-def _ensure_tags(s3: Any, bucket: str, tags: Mapping[str, str], result: BootstrapResult, new: bool, log: Log) -> None:
+def _ensure_tags(
+    s3: Any, bucket: str, tags: Mapping[str, str], result: BootstrapResult, new: bool, log: Log
+) -> None:
     with aws_errors(f"reading tags of {bucket} (s3:GetBucketTagging)"):
-        current_list = _get_or_none(lambda: s3.get_bucket_tagging(Bucket=bucket)["TagSet"], {"NoSuchTagSet"}) or []
+        current_list = (
+            _get_or_none(lambda: s3.get_bucket_tagging(Bucket=bucket)["TagSet"], {"NoSuchTagSet"})
+            or []
+        )
     current = {t["Key"]: t["Value"] for t in current_list}
     differing = sorted(k for k, v in tags.items() if current.get(k) != v)
     if not differing:
@@ -504,7 +578,8 @@ def bootstrap_state_bucket(
     environment: str = "",
     noncurrent_version_days: int = NONCURRENT_VERSION_DAYS,
     abort_incomplete_multipart_days: int = ABORT_MULTIPART_DAYS,
-    deny_non_kms_uploads: bool = True,
+    tls_only_policy: bool | None = None,
+    deny_non_kms_uploads: bool = False,
     session: boto3.Session | None = None,
     log: Log = _no_log,
 ) -> BootstrapResult:
@@ -516,7 +591,9 @@ def bootstrap_state_bucket(
       ``kms_key_alias`` (created with rotation on and ``tags`` when the alias is missing;
       ``None`` means the AWS managed key ``aws/s3``).
     - Public access block all on; bucket policy statements of
-      :func:`desired_policy_statements` merged into any existing policy.
+      :func:`desired_policy_statements` merged into any existing policy. ``tls_only_policy``
+      None means on, except when the S3 endpoint in use is plain ``http://`` (an emulator
+      such as moto or LocalStack): a TLS-only policy would lock every client out there.
     - Lifecycle rule ``LIFECYCLE_RULE_ID`` merged with existing rules.
     - ``tags`` merged into existing bucket tags.
 
@@ -535,7 +612,12 @@ def bootstrap_state_bucket(
         kms = client(session, "kms", aws_region)
         key_arn = _ensure_kms_key(kms, alias, bucket, tags, result, log)
         result.kms_key_arn, result.kms_key_alias = key_arn, alias
-        key_names = {key_arn, key_arn.rsplit("/", 1)[-1], alias, f"{key_arn.split(':key/')[0]}:{alias}"}
+        key_names = {
+            key_arn,
+            key_arn.rsplit("/", 1)[-1],
+            alias,
+            f"{key_arn.split(':key/')[0]}:{alias}",
+        }
     if exists:
         result.unchanged.append("bucket")
     else:
@@ -545,7 +627,15 @@ def bootstrap_state_bucket(
     _ensure_encryption(s3, bucket, result.kms_key_arn, key_names, result, new, log)
     _ensure_public_access_block(s3, bucket, result, new, log)
     _ensure_ownership(s3, bucket, result, new, log)
-    _ensure_policy(s3, bucket, deny_non_kms_uploads, result, new, log)
-    _ensure_lifecycle(s3, bucket, noncurrent_version_days, abort_incomplete_multipart_days, result, new, log)
+    endpoint = str(s3.meta.endpoint_url)
+    tls_only = endpoint.startswith("https://") if tls_only_policy is None else tls_only_policy
+    if tls_only_policy is None and not tls_only:
+        result.notes.append(
+            f"bucket policy: TLS-only statement not applied, the S3 endpoint {endpoint} is not TLS"
+        )
+    _ensure_policy(s3, bucket, tls_only, deny_non_kms_uploads, result, new, log)
+    _ensure_lifecycle(
+        s3, bucket, noncurrent_version_days, abort_incomplete_multipart_days, result, new, log
+    )
     _ensure_tags(s3, bucket, tags, result, new, log)
     return result

@@ -70,12 +70,14 @@ def new_session(aws_region: str) -> boto3.Session:
     try:
         return boto3.Session(region_name=aws_region)
     except ProfileNotFound as exc:
-        raise UserError(f"AWS profile not found: {exc.kwargs.get('profile')} (check AWS_PROFILE)") from exc
+        raise UserError(
+            f"AWS profile not found: {exc.kwargs.get('profile')} (check AWS_PROFILE)"
+        ) from exc
 
 
 def client(session: boto3.Session, service: str, aws_region: str) -> Any:
     """A client for ``service`` in ``aws_region``; endpoint overrides come from the env."""
-    return session.client(service, region_name=aws_region, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+    return session.client(service, region_name=aws_region, config=_CLIENT_CONFIG)
 
 
 def error_code(exc: ClientError) -> str:
@@ -111,7 +113,9 @@ def aws_errors(action: str) -> Iterator[None]:
     except (CredentialRetrievalError, TokenRetrievalError, UnauthorizedSSOTokenError) as exc:
         raise UserError(f"AWS credentials could not be loaded while {action}: {exc}") from exc
     except ProfileNotFound as exc:
-        raise UserError(f"AWS profile not found while {action}: {exc.kwargs.get('profile')}") from exc
+        raise UserError(
+            f"AWS profile not found while {action}: {exc.kwargs.get('profile')}"
+        ) from exc
     except NoRegionError as exc:  # pragma: no cover - every client gets an explicit region
         raise UserError(f"no AWS region while {action}") from exc
     except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as exc:

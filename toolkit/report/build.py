@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -153,6 +154,12 @@ def load_region(environment: str, region: str, directory: Path) -> RegionInputs:
     if plan_json.is_file():
         secrets = sensitive_values(read_json(plan_json))
     return RegionInputs(environment, region, directory, summary, findings, plan_sha, tfvars, secrets)
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort "A.8.9" before "A.8.15" and "Art. 25" before "Art. 44"."""
+    parts = re.findall(r"\d+|[^\d]+", text)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
 def _parse_date(text: str) -> dt.date | None:
@@ -306,7 +313,7 @@ def build_report(
 
     order = {f.id: i for i, f in enumerate(catalogue.frameworks)}
     controls: list[ControlReport] = []
-    for c in sorted(catalogue.controls, key=lambda c: order[c.framework]):
+    for c in sorted(catalogue.controls, key=lambda c: (order[c.framework], natural_key(c.id))):
         results = [evaluate(c, ri, today) for ri in inputs]
         controls.append(ControlReport(
             key=c.key, framework=c.framework, id=c.id, title=c.title, description=c.description,

@@ -107,7 +107,8 @@ def load_model(path: Path, model: type[M], hint: str) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise UserError(f"{path}: {_loc(tuple(err['loc']))}: {err['msg']}") from None
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise UserError(f"{path}: {_loc(tuple(err['loc']))}: {err['msg']}{more}") from None
 
 
 def read_plan_sha256(path: Path) -> str:

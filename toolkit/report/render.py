@@ -144,7 +144,7 @@ def render_html(report: Report) -> str:
 
 # --------------------------------------------------------------------------- Markdown
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def md(value: object) -> str:
@@ -156,7 +156,10 @@ def md(value: object) -> str:
     """
     text = " ".join(str(value).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # A leading "# ", "+ ", "- " or "1. " would start a heading or a list.
+    text = re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", text)
+    return re.sub(r"^([#+-])(?=\s|$)", r"\\\1", text)
 
 
 def md_code(value: object) -> str:

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 
-CtyType = Union[str, list[Any]]
+CtyType: TypeAlias = str | list[Any]
 
 
 class _Unknown:

@@ -116,7 +116,7 @@ class Faker:
     def __init__(self, ctx: Context, type_name: str, config: Any) -> None:
         self.ctx = ctx
         self.type_name = type_name
-        self.short = type_name[4:] if type_name.startswith("aws_") else type_name
+        self.short = type_name.removeprefix("aws_")
         known = _known_part(config)
         self.seed = _digest(type_name, known)
         self.name = _pick_name(known)
@@ -180,7 +180,7 @@ class Faker:
                 return f"{prefix}-{self.hexid(17, path)}"
         if attr.endswith("_arn") or attr == "arn":
             return f"arn:{self.ctx.partition}:{self.short.split('_')[0]}:{self.ctx.region}:{self.ctx.account_id}:{attr[:-4] or 'resource'}/{self.hexid(12, path)}"
-        if attr == "endpoint" or attr.endswith("_endpoint") or attr.endswith("_url"):
+        if attr == "endpoint" or attr.endswith(("_endpoint", "_url")):
             return f"https://{self.hexid(16, path)}.{self.ctx.region}.sandbox.amazonaws.com"
         if attr.endswith("_id"):
             return f"{attr[:-3].replace('_', '-')}-{self.hexid(12, path)}"
@@ -196,6 +196,9 @@ class Faker:
             return False
         if ty == "dynamic":
             return None
+        if isinstance(ty, list) and ty[0] in ("list", "set") and isinstance(ty[1], list) and ty[1][0] == "object":
+            # Computed nested objects (certificate_authority, identity...) have one element in AWS answers.
+            return [self.value(ty[1], attr, f"{path}[0]")]
         if isinstance(ty, list) and ty[0] in ("list", "set", "tuple"):
             return []
         if isinstance(ty, list) and ty[0] == "map":
@@ -318,7 +321,7 @@ def _principals(blocks: list[dict[str, Any]]) -> Any:
         ids = list(blk.get("identifiers") or [])
         if ptype == "*" and ids == ["*"]:
             return "*"
-        prior = out.get(ptype)
+        prior = out.get(str(ptype))
         merged = ([prior] if isinstance(prior, str) else list(prior or [])) + ids
         out[str(ptype)] = _string_or_list(merged)
     return out

@@ -10,26 +10,33 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
-
-import grpc
-
-from toolkit.sandbox import fakes
-from toolkit.sandbox.cty import UNKNOWN, CtyType, Dynamic, decode_json, decode_msgpack, encode_msgpack, wholly_known
-from toolkit.sandbox.schema import ProviderSchema, cached_response_bytes, load_schema
+from typing import Any
 
 from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2 as pb
 from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2_grpc as pb_grpc
 
+from toolkit.sandbox import fakes
+from toolkit.sandbox.cty import (
+    UNKNOWN,
+    CtyType,
+    Dynamic,
+    decode_json,
+    decode_msgpack,
+    encode_msgpack,
+    wholly_known,
+)
+from toolkit.sandbox.schema import ProviderSchema, cached_response_bytes, load_schema
+
 ACCOUNT_ENV = "INFRA_SANDBOX_ACCOUNT_ID"
 
 
-def _diag(summary: str, detail: str = "", severity: int = 1) -> Any:
-    return pb.Diagnostic(severity=severity, summary=summary, detail=detail)
+def _diag(summary: str, detail: str = "") -> Any:
+    return pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=summary, detail=detail)
 
 
-class SandboxProvider(pb_grpc.ProviderServicer):  # type: ignore[misc]
+class SandboxProvider(pb_grpc.ProviderServicer):
     def __init__(self, schema_path: Path, on_stop: Callable[[], None] | None = None) -> None:
         self.schema_path = schema_path
         self._schema: ProviderSchema | None = None
@@ -71,7 +78,7 @@ class SandboxProvider(pb_grpc.ProviderServicer):  # type: ignore[misc]
     def GetMetadata(self, request: Any, context: Any) -> Any:
         s = self.schema
         return pb.GetMetadata.Response(
-            server_capabilities=pb.ServerCapabilities(plan_destroy=True),
+            server_capabilities=pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True),
             resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in s.resources],
             data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in s.data_sources],
             ephemeral_resources=[pb.GetMetadata.EphemeralMetadata(type_name=n) for n in s.ephemeral],
@@ -330,4 +337,4 @@ def policy_json(config: dict[str, Any]) -> str:
     return json.dumps(fakes.render_policy_document(config), indent=2)
 
 
-__all__ = ["SandboxProvider", "grpc"]
+__all__ = ["SandboxProvider", "policy_json"]

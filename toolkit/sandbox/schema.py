@@ -21,7 +21,7 @@ from toolkit.sandbox.cty import CtyType
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
 SCHEMA_ENV = "INFRA_PROVIDER_SCHEMA"
 CACHE_ENV = "INFRA_CACHE_DIR"
-_CONVERTER_VERSION = "1"
+_CONVERTER_VERSION = "2"
 
 _BLOCK_NESTING = {"single": 1, "list": 2, "set": 3, "map": 4, "group": 5}
 _OBJECT_NESTING = {"single": 1, "list": 2, "set": 3, "map": 4}
@@ -216,7 +216,7 @@ def convert(schema: ProviderSchema) -> Any:
     for name, entry in schema.ephemeral.items():
         resp.ephemeral_resource_schemas[name].CopyFrom(_schema_pb(pb, entry))
     resp.server_capabilities.plan_destroy = True
-    resp.server_capabilities.get_provider_schema_optional = False
+    resp.server_capabilities.get_provider_schema_optional = True
     return resp
 
 

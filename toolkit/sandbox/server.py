@@ -39,7 +39,7 @@ def _self_signed() -> tuple[bytes, bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -65,9 +65,32 @@ def _self_signed() -> tuple[bytes, bytes, bytes]:
     return cert_pem, key_pem, cert.public_bytes(serialization.Encoding.DER)
 
 
+def _fast_protocol_imports() -> None:
+    """Import pyvider's generated modules without running its package ``__init__``.
+
+    ``import pyvider`` loads its whole framework (~170 ms); the plugin needs only
+    the generated tfplugin6 and go-plugin controller modules. Used in the
+    plugin process only, where nothing else imports pyvider.
+    """
+    import importlib.util
+    import types
+
+    if "pyvider" in sys.modules:
+        return
+    spec = importlib.util.find_spec("pyvider")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    base = Path(next(iter(spec.submodule_search_locations)))
+    for name in ("pyvider", "pyvider.protocols", "pyvider.protocols.tfprotov6",
+                 "pyvider.protocols.tfprotov6.protobuf", "pyvider.rpcplugin", "pyvider.rpcplugin.protocol"):
+        module = types.ModuleType(name)
+        module.__path__ = [str(base.joinpath(*name.split(".")[1:]))]
+        sys.modules[name] = module
+
+
 def serve(schema_path: Path) -> int:
-    import grpc
-    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+    import grpc  # type: ignore[import-untyped]
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
     from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2_grpc as pb_grpc
     from pyvider.rpcplugin.protocol import grpc_controller_pb2, grpc_controller_pb2_grpc
 
@@ -77,7 +100,7 @@ def serve(schema_path: Path) -> int:
     # Ctrl-C reaches the whole process group; Terraform decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    class Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):  # type: ignore[misc]
+    class Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
         def Shutdown(self, request: Any, context: Any) -> Any:
             stop.set()
             return grpc_controller_pb2.Empty()
@@ -85,8 +108,8 @@ def serve(schema_path: Path) -> int:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8),
                          options=[("grpc.max_receive_message_length", 256 << 20),
                                   ("grpc.max_send_message_length", 256 << 20)])
-    pb_grpc.add_ProviderServicer_to_server(SandboxProvider(schema_path), server)
-    grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(), server)
+    pb_grpc.add_ProviderServicer_to_server(SandboxProvider(schema_path), server)  # type: ignore[no-untyped-call]
+    grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(), server)  # type: ignore[no-untyped-call]
     health_servicer = health.HealthServicer()
     health_servicer.set("plugin", health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -100,8 +123,11 @@ def serve(schema_path: Path) -> int:
     sys.stdout.flush()
 
     stop.wait()
-    server.stop(grace=0.5)
-    return 0
+    # Let the Shutdown reply go out, then leave without the slow interpreter teardown.
+    server.stop(grace=0.2).wait(0.5)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def main() -> int:
@@ -122,6 +148,7 @@ def main() -> int:
     except Exception as exc:  # noqa: BLE001 - reported on stderr, Terraform shows it
         sys.stderr.write(f"{exc}\n")
         return 1
+    _fast_protocol_imports()
     return serve(path)
 
 

@@ -1,0 +1,236 @@
+# terraform test (command = plan): one run per rule. Needs the AWS provider; in CI the
+# toolkit's sandbox provider answers offline.
+
+provider "aws" {
+  region = "us-east-1"
+}
+
+variables {
+  name         = "prod-us-east"
+  zone_regions = ["us-east-1", "us-east-2", "us-west-2"]
+  keys = {
+    logs = {
+      description        = "CloudWatch Logs"
+      service_principals = ["logs"]
+    }
+    ebs = {
+      description  = "EBS volumes"
+      via_services = ["ec2"]
+    }
+    secrets-manager = {
+      description     = "Secrets Manager"
+      multi_region    = true
+      replica_regions = ["us-west-2"]
+      via_services    = ["secretsmanager"]
+    }
+  }
+}
+
+run "keys_rotate_and_wait_before_deletion" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for k in aws_kms_key.this : k.enable_key_rotation && k.rotation_period_in_days == 365])
+    error_message = "Every key must rotate (365 days by default)."
+  }
+
+  assert {
+    condition     = alltrue([for k in aws_kms_key.this : k.deletion_window_in_days == 30])
+    error_message = "The default deletion window must be 30 days."
+  }
+}
+
+run "aliases_are_name_qualified" {
+  command = plan
+
+  assert {
+    condition     = aws_kms_alias.this["ebs"].name == "alias/prod-us-east-ebs"
+    error_message = "Aliases must be alias/<name>-<purpose>."
+  }
+
+  assert {
+    condition     = aws_kms_alias.replica["secrets-manager/us-west-2"].name == "alias/prod-us-east-secrets-manager"
+    error_message = "Replica aliases must carry the same name as the primary."
+  }
+}
+
+run "replicas_only_where_asked_and_in_zone" {
+  command = plan
+
+  assert {
+    condition     = length(aws_kms_replica_key.this) == 1 && aws_kms_replica_key.this["secrets-manager/us-west-2"].region == "us-west-2"
+    error_message = "Exactly one replica, in us-west-2."
+  }
+
+  assert {
+    condition     = aws_kms_key.this["secrets-manager"].multi_region && !aws_kms_key.this["ebs"].multi_region
+    error_message = "Only keys that ask for it are multi-Region."
+  }
+}
+
+run "policy_has_no_wildcard_principal_or_kms_star" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in data.aws_iam_policy_document.key : [
+        for s in jsondecode(doc.json).Statement : !contains(flatten([s.Action]), "kms:*")
+      ]
+    ]))
+    error_message = "No key policy statement may grant kms:*."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in data.aws_iam_policy_document.key : [
+        for s in jsondecode(doc.json).Statement : s.Principal != "*" && !contains(flatten([try(s.Principal.AWS, [])]), "*")
+      ]
+    ]))
+    error_message = "No key policy statement may name a * principal."
+  }
+
+  assert {
+    condition     = strcontains(data.aws_iam_policy_document.key["logs/us-east-1"].json, "logs.us-east-1.amazonaws.com")
+    error_message = "The logs key must allow the regional CloudWatch Logs principal."
+  }
+
+  assert {
+    condition     = strcontains(data.aws_iam_policy_document.key["secrets-manager/us-west-2"].json, "secretsmanager.us-west-2.amazonaws.com")
+    error_message = "A replica's policy must name the service endpoint of the replica's region."
+  }
+}
+
+run "rejects_replica_outside_zone" {
+  command = plan
+
+  variables {
+    keys = {
+      state = { description = "state", multi_region = true, replica_regions = ["eu-west-1"] }
+    }
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_replica_without_multi_region" {
+  command = plan
+
+  variables {
+    keys = {
+      state = { description = "state", replica_regions = ["us-west-2"] }
+    }
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_replica_in_own_region" {
+  command = plan
+
+  variables {
+    region = "us-east-1"
+    keys = {
+      state = { description = "state", multi_region = true, replica_regions = ["us-east-1"] }
+    }
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_duplicate_replica_region" {
+  command = plan
+
+  variables {
+    keys = {
+      state = { description = "state", multi_region = true, replica_regions = ["us-west-2", "us-west-2"] }
+    }
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_wildcard_user" {
+  command = plan
+
+  variables {
+    keys = {
+      state = { description = "state", users = ["*"] }
+    }
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_unknown_service_principal" {
+  command = plan
+
+  variables {
+    keys = {
+      state = { description = "state", service_principals = ["s3"] }
+    }
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_bad_purpose_name" {
+  command = plan
+
+  variables {
+    keys = {
+      "Bad_Purpose" = { description = "state" }
+    }
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_empty_keys" {
+  command = plan
+
+  variables {
+    keys = {}
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_short_deletion_window" {
+  command = plan
+
+  variables {
+    deletion_window_days = 6
+  }
+
+  expect_failures = [var.deletion_window_days]
+}
+
+run "rejects_short_rotation_period" {
+  command = plan
+
+  variables {
+    rotation_period_days = 30
+  }
+
+  expect_failures = [var.rotation_period_days]
+}
+
+run "rejects_non_iam_administrator" {
+  command = plan
+
+  variables {
+    administrators = ["*"]
+  }
+
+  expect_failures = [var.administrators]
+}
+
+run "rejects_bad_name" {
+  command = plan
+
+  variables {
+    name = "bad name!"
+  }
+
+  expect_failures = [var.name]
+}

@@ -1,0 +1,330 @@
+"""toolkit.karpenter: manifests from contract inputs, CRD schema and CEL checks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from toolkit import karpenter
+from toolkit.errors import UserError
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+FIXTURES = sorted((HERE / "fixtures").glob("*.tfvars.json"))
+OTHER = REPO / "tests" / "terraform" / "fixtures" / "prod-us-east.tfvars.json"
+ALL_INPUTS = FIXTURES + ([OTHER] if OTHER.is_file() else [])
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+PROD = load(HERE / "fixtures" / "prod-us-east.tfvars.json")
+
+
+def objects(path: Path) -> list[dict[str, Any]]:
+    built = karpenter.build_manifests(load(path))
+    return built["nodepools"] + built["ec2nodeclasses"]
+
+
+def nodepool(built: dict[str, list[dict[str, Any]]], name: str) -> dict[str, Any]:
+    return next(o for o in built["nodepools"] if o["metadata"]["name"] == name)
+
+
+def requirement(np: dict[str, Any], key: str) -> dict[str, Any] | None:
+    return next((r for r in np["spec"]["template"]["spec"]["requirements"] if r["key"] == key), None)
+
+
+# ------------------------------------------------------------------ generated objects are valid
+
+
+@pytest.mark.parametrize("path", ALL_INPUTS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_generated_object_validates_against_the_crds(path: Path) -> None:
+    objs = objects(path)
+    assert {o["kind"] for o in objs} == {"NodePool", "EC2NodeClass"}
+    for obj in objs:
+        assert karpenter.validate_manifest(obj) == [], obj["metadata"]["name"]
+
+
+def test_prod_fixture_gives_the_contract_names() -> None:
+    built = karpenter.build_manifests(PROD)
+    assert [o["metadata"]["name"] for o in built["nodepools"]] == [
+        "general-on-demand", "general-spot", "gpu-inference-on-demand", "gpu-inference-spot", "gpu-training",
+    ]
+    assert [o["metadata"]["name"] for o in built["ec2nodeclasses"]] == ["general", "gpu-inference", "gpu-training"]
+    for np in built["nodepools"]:
+        assert np["spec"]["template"]["spec"]["nodeClassRef"]["name"] == np["spec"]["template"]["metadata"]["labels"][
+            karpenter.POOL_LABEL]
+
+
+def test_gpu_nodepools_carry_taint_gpu_requirement_limit_and_label() -> None:
+    built = karpenter.build_manifests(PROD)
+    gpu = [np for np in built["nodepools"] if np["metadata"]["name"].startswith("gpu-")]
+    assert len(gpu) == 3
+    for np in gpu:
+        spec = np["spec"]["template"]["spec"]
+        assert {"key": "nvidia.com/gpu", "effect": "NoSchedule"}.items() <= next(
+            t for t in spec["taints"] if t["key"] == "nvidia.com/gpu").items()
+        assert requirement(np, "karpenter.k8s.aws/instance-gpu-count") == {
+            "key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]}
+        assert "nvidia.com/gpu" in np["spec"]["limits"]
+        assert np["spec"]["template"]["metadata"]["labels"][karpenter.GPU_LABEL] == "true"
+        assert np["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty"
+    training = nodepool(built, "gpu-training")
+    assert training["spec"]["template"]["spec"]["expireAfter"] == "Never"
+    assert training["spec"]["disruption"]["budgets"][0] == {"nodes": "0", "schedule": "0 7 * * 1-5", "duration": "12h"}
+
+
+def test_nodeclasses_are_hardened_and_use_the_region_ebs_alias() -> None:
+    built = karpenter.build_manifests(PROD)
+    alias = "arn:aws:kms:us-east-1:123456789012:alias/prod-us-east-ebs"
+    for nc in built["ec2nodeclasses"]:
+        spec = nc["spec"]
+        assert spec["role"] == "prod-us-east-karpenter-node"
+        assert spec["metadataOptions"]["httpTokens"] == "required"
+        assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
+        assert spec["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "prod-us-east"}}]
+        assert spec["securityGroupSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "prod-us-east"}}]
+        assert all(d["ebs"]["encrypted"] and d["ebs"]["kmsKeyID"] == alias for d in spec["blockDeviceMappings"])
+        assert sum(1 for d in spec["blockDeviceMappings"] if d.get("rootVolume")) == 1
+    training = next(nc for nc in built["ec2nodeclasses"] if nc["metadata"]["name"] == "gpu-training")
+    assert training["spec"]["amiSelectorTerms"] == [{"alias": "bottlerocket@latest"}]
+    assert [d["deviceName"] for d in training["spec"]["blockDeviceMappings"]] == ["/dev/xvda", "/dev/xvdb"]
+    assert training["spec"]["blockDeviceMappings"][1]["ebs"]["volumeSize"] == "500Gi"
+
+
+# ------------------------------------------------------------------ capacity mixes
+
+
+@pytest.mark.parametrize("share, expected", [(0.75, (3, 4)), (0.5, (1, 2)), (0.7, (7, 10)), (0.8, (4, 5)),
+                                             (0.05, (1, 20)), (1 / 3, (1, 3)), (0.99, (19, 20)),
+                                             (0.01, (1, 20)), (0.123, (2, 20))])
+def test_spread_buckets(share: float, expected: tuple[int, int]) -> None:
+    assert karpenter.spread_buckets(share) == expected
+
+
+def test_ratio_pools_split_the_capacity_spread_domain() -> None:
+    mixes = karpenter.build_manifests(load(HERE / "fixtures" / "mixes.tfvars.json"))
+    spot = requirement(nodepool(mixes, "general-spot"), karpenter.SPREAD_LABEL)
+    od = requirement(nodepool(mixes, "general-on-demand"), karpenter.SPREAD_LABEL)
+    assert spot is not None and od is not None
+    assert set(spot["values"]).isdisjoint(od["values"])
+    assert len(spot["values"]) / (len(spot["values"]) + len(od["values"])) == pytest.approx(0.7)
+    assert requirement(nodepool(mixes, "general-spot"), karpenter.CAPACITY_TYPE)["values"] == ["spot"]  # type: ignore[index]
+
+
+def test_on_demand_baseline_fills_on_demand_first_then_bursts_to_spot() -> None:
+    built = karpenter.build_manifests(PROD)
+    od, spot = nodepool(built, "gpu-inference-on-demand"), nodepool(built, "gpu-inference-spot")
+    assert od["spec"]["weight"] > spot["spec"]["weight"]
+    assert od["spec"]["limits"] == {"cpu": 96, "memory": "1536Gi", "nvidia.com/gpu": 4}
+    assert spot["spec"]["limits"] == {"cpu": 384, "memory": "1536Gi", "nvidia.com/gpu": 16}
+    # weight 100 still leaves room for the ordering
+    mixes = karpenter.build_manifests(load(HERE / "fixtures" / "mixes.tfvars.json"))
+    assert nodepool(mixes, "gpu-serve-on-demand")["spec"]["weight"] == 100
+    assert nodepool(mixes, "gpu-serve-spot")["spec"]["weight"] == 99
+
+
+def test_spot_first_is_one_pool_with_both_capacity_types() -> None:
+    mixes = karpenter.build_manifests(load(HERE / "fixtures" / "mixes.tfvars.json"))
+    dev = nodepool(mixes, "gpu-dev")
+    assert requirement(dev, karpenter.CAPACITY_TYPE)["values"] == ["on-demand", "spot"]  # type: ignore[index]
+    assert not any(o["metadata"]["name"].startswith("gpu-dev-") for o in mixes["nodepools"])
+    batch = nodepool(mixes, "batch")
+    assert "weight" not in batch["spec"] and "budgets" not in batch["spec"]["disruption"]
+
+
+# ------------------------------------------------------------------ input rules (twins of variables.tf)
+
+
+def pool_input(**mix: Any) -> dict[str, Any]:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"]["general"]["capacity_mix"].update(mix)
+    return data
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["karpenter"]["pools"]["gpu-training"].update(taints=[]), "needs the nvidia.com/gpu NoSchedule taint"),
+    (lambda d: d["karpenter"]["pools"]["gpu-training"]["taints"][0].update(effect="PreferNoSchedule"),
+     "needs the nvidia.com/gpu NoSchedule taint"),
+    (lambda d: d["karpenter"]["pools"]["general"]["capacity_mix"].update(policy="cheapest"), "expected one of"),
+    (lambda d: d["karpenter"]["pools"]["general"]["capacity_mix"].update(spot_share=1.5), "between 0 and 1"),
+    (lambda d: d["karpenter"]["pools"]["general"]["capacity_mix"].update(spot_share=0.9),
+     "is below karpenter.min_on_demand_share"),
+    (lambda d: d["karpenter"]["pools"]["general"]["capacity_mix"].update(policy="spot-first"),
+     "is below karpenter.min_on_demand_share"),
+    (lambda d: d["karpenter"]["pools"]["gpu-inference"]["capacity_mix"].update(baseline_gpu=2),
+     "on-demand share 0.12 is below"),
+    (lambda d: d["karpenter"]["pools"]["general"]["capacity_mix"].update(spot_share=0.0), "ratio needs 0 < spot_share < 1"),
+    (lambda d: d["karpenter"]["pools"]["general"].update(disruption_budgets=[{"nodes": "0", "schedule": "@daily",
+                                                                               "duration": None, "reasons": []}]),
+     "schedule and duration go together"),
+    (lambda d: d["karpenter"]["pools"]["general"].update(ami_alias="al2@latest"), "ami_alias"),
+    (lambda d: d["karpenter"]["pools"]["general"].update(consolidate_after="soon"), "consolidate_after"),
+])
+def test_build_rejects_bad_pools_with_a_one_line_user_error(mutate: Any, message: str) -> None:
+    data = copy.deepcopy(PROD)
+    mutate(data)
+    with pytest.raises(UserError) as info:
+        karpenter.build_manifests(data, source="environments/prod.yaml")
+    text = str(info.value)
+    assert message in text and "\n" not in text
+    assert text.startswith("environments/prod.yaml: karpenter.")
+
+
+def test_check_inputs_accepts_the_fixtures() -> None:
+    for path in ALL_INPUTS:
+        assert karpenter.check_inputs(load(path)) == [], path
+
+
+# ------------------------------------------------------------------ validate_manifest catches what the API server would
+
+
+def prod_nodepool() -> dict[str, Any]:
+    return copy.deepcopy(nodepool(karpenter.build_manifests(PROD), "gpu-inference-on-demand"))
+
+
+def prod_nodeclass() -> dict[str, Any]:
+    return copy.deepcopy(karpenter.build_manifests(PROD)["ec2nodeclasses"][0])
+
+
+def reqs(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = obj["spec"]["template"]["spec"]["requirements"]
+    return result
+
+
+NODEPOOL_BREAKS = [
+    ("unknown operator", lambda o: reqs(o)[0].update(operator="Contains"), "'Contains' is not one of"),
+    ("In without values", lambda o: reqs(o)[0].update(values=[]), "operator 'In' must have a value"),
+    ("Gt with text", lambda o: reqs(o)[3].update(values=["zero"]), "single positive integer value"),
+    ("Gt with two values", lambda o: reqs(o)[3].update(values=["0", "1"]), "single positive integer value"),
+    ("Exists with values", lambda o: reqs(o).append({"key": "team", "operator": "Exists", "values": ["a"]}),
+     "must not have values"),
+    ("minValues above values", lambda o: reqs(o)[0].update(minValues=5), "at least that many values"),
+    ("restricted karpenter.sh key", lambda o: reqs(o).append({"key": "karpenter.sh/nodepool", "operator": "In",
+                                                              "values": ["x"]}), "restricted"),
+    ("restricted aws domain", lambda o: reqs(o).append({"key": "karpenter.k8s.aws/made-up", "operator": "Exists"}),
+     "label domain \"karpenter.k8s.aws\" is restricted"),
+    ("schedule without duration", lambda o: o["spec"]["disruption"]["budgets"][0].pop("duration"),
+     "'schedule' must be set with 'duration'"),
+    ("duration without schedule", lambda o: o["spec"]["disruption"]["budgets"][1].update(duration="1h"),
+     "'schedule' must be set with 'duration'"),
+    ("bad budget duration", lambda o: o["spec"]["disruption"]["budgets"][0].update(duration="10 hours"),
+     "does not match"),
+    ("cron with six fields", lambda o: o["spec"]["disruption"]["budgets"][0].update(schedule="0 0 8 * * 1-5"),
+     "5-field cron"),
+    ("bad budget nodes", lambda o: o["spec"]["disruption"]["budgets"][1].update(nodes="ten"), "does not match"),
+    ("bad consolidateAfter", lambda o: o["spec"]["disruption"].update(consolidateAfter="5 min"), "does not match"),
+    ("missing consolidateAfter", lambda o: o["spec"]["disruption"].pop("consolidateAfter"), "is a required property"),
+    ("bad expireAfter", lambda o: o["spec"]["template"]["spec"].update(expireAfter="30d"), "does not match"),
+    ("bad taint effect", lambda o: o["spec"]["template"]["spec"]["taints"][0].update(effect="NoRun"),
+     "'NoRun' is not one of"),
+    ("weight above 100", lambda o: o["spec"].update(weight=101), "101 is greater than the maximum of 100"),
+    ("weight zero", lambda o: o["spec"].update(weight=0), "0 is less than the minimum of 1"),
+    ("bad consolidation policy", lambda o: o["spec"]["disruption"].update(consolidationPolicy="Always"),
+     "'Always' is not one of"),
+    ("fractional limit", lambda o: o["spec"]["limits"].update(cpu=1.5), "is not valid under any of the given schemas"),
+    ("weight on static pool", lambda o: o["spec"].update(replicas=2), "'weight' is not supported on static NodePools"),
+    ("empty nodeClassRef name", lambda o: o["spec"]["template"]["spec"]["nodeClassRef"].update(name=""),
+     "may not be empty"),
+    ("label value too long", lambda o: o["spec"]["template"]["metadata"]["labels"].update(team="x" * 64),
+     "is too long"),
+    ("wrong apiVersion", lambda o: o.update(apiVersion="karpenter.sh/v1beta1"), "apiVersion: expected"),
+]
+
+
+@pytest.mark.parametrize("label, breaker, message", NODEPOOL_BREAKS, ids=[b[0] for b in NODEPOOL_BREAKS])
+def test_validate_manifest_catches_nodepool_errors(label: str, breaker: Any, message: str) -> None:
+    obj = prod_nodepool()
+    assert karpenter.validate_manifest(obj) == []
+    breaker(obj)
+    errors = karpenter.validate_manifest(obj)
+    assert any(message in e for e in errors), errors
+
+
+NODECLASS_BREAKS = [
+    ("alias family", lambda o: o["spec"]["amiSelectorTerms"][0].update(alias="ubuntu@latest"), "not supported"),
+    ("alias format", lambda o: o["spec"]["amiSelectorTerms"][0].update(alias="al2023"), "family@version"),
+    ("alias with tags", lambda o: o["spec"]["amiSelectorTerms"][0].update(tags={"a": "b"}), "mutually exclusive"),
+    ("alias plus another term", lambda o: o["spec"]["amiSelectorTerms"].append({"id": "ami-123"}),
+     "cannot be combined"),
+    ("amiFamily mismatch", lambda o: o["spec"].update(amiFamily="Bottlerocket"), "must be 'AL2023' or 'Custom'"),
+    ("role and instanceProfile", lambda o: o["spec"].update(instanceProfile="p"), "exactly one of"),
+    ("no role", lambda o: o["spec"].pop("role"), "exactly one of"),
+    ("empty subnet terms", lambda o: o["spec"].update(subnetSelectorTerms=[]), "cannot be empty"),
+    ("empty selector term", lambda o: o["spec"]["securityGroupSelectorTerms"].append({}), "expected at least one"),
+    ("empty tag value", lambda o: o["spec"]["subnetSelectorTerms"][0]["tags"].update(team=""), "empty tag"),
+    ("two root volumes", lambda o: o["spec"]["blockDeviceMappings"].append(
+        {"deviceName": "/dev/xvdc", "rootVolume": True, "ebs": {"volumeSize": "10Gi"}}), "only one blockDeviceMappings"),
+    ("volume without size", lambda o: o["spec"]["blockDeviceMappings"][0]["ebs"].pop("volumeSize"),
+     "snapshotID or volumeSize"),
+    ("bad volume size", lambda o: o["spec"]["blockDeviceMappings"][0]["ebs"].update(volumeSize="100GB"),
+     "does not match"),
+    ("imds tokens optional typo", lambda o: o["spec"]["metadataOptions"].update(httpTokens="sometimes"),
+     "is not one of"),
+    ("hop limit zero", lambda o: o["spec"]["metadataOptions"].update(httpPutResponseHopLimit=0), "minimum of 1"),
+    ("restricted tag", lambda o: o["spec"]["tags"].update({"kubernetes.io/cluster/x": "owned"}), "restricted"),
+    ("missing subnet terms", lambda o: o["spec"].pop("subnetSelectorTerms"), "is a required property"),
+]
+
+
+@pytest.mark.parametrize("label, breaker, message", NODECLASS_BREAKS, ids=[b[0] for b in NODECLASS_BREAKS])
+def test_validate_manifest_catches_nodeclass_errors(label: str, breaker: Any, message: str) -> None:
+    obj = prod_nodeclass()
+    assert karpenter.validate_manifest(obj) == []
+    breaker(obj)
+    errors = karpenter.validate_manifest(obj)
+    assert any(message in e for e in errors), errors
+
+
+def test_validate_manifest_rejects_other_kinds() -> None:
+    assert karpenter.validate_manifest({"kind": "Deployment"}) == [
+        "kind: expected one of ['EC2NodeClass', 'NodePool'], got 'Deployment'"]
+
+
+def test_shared_dir_override_and_missing_crds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (karpenter.shared_dir() / "schemas" / "karpenter" / karpenter.CRD_FILES["NodePool"]).is_file()
+    monkeypatch.setenv(karpenter.SHARED_ENV, str(tmp_path))
+    assert karpenter.shared_dir() == tmp_path
+    with pytest.raises(UserError, match="Karpenter CRD not found"):
+        karpenter.validate_manifest(prod_nodepool())
+
+
+# ------------------------------------------------------------------ Helm values, Argo CD, files
+
+
+def test_helm_values_and_argocd_applications() -> None:
+    built = karpenter.build_manifests(PROD)
+    crd, chart = built["applications"]
+    assert crd["spec"]["source"]["chart"] == "karpenter-crd"
+    assert chart["spec"]["source"]["chart"] == "karpenter"
+    waves = [int(a["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for a in (crd, chart)]
+    assert waves[0] < waves[1]
+    for app in (crd, chart):
+        assert app["spec"]["source"]["targetRevision"] == "1.14.1"
+        assert app["spec"]["source"]["repoURL"] == "public.ecr.aws/karpenter"
+        assert app["spec"]["destination"]["namespace"] == "kube-system"
+    values = chart["spec"]["source"]["helm"]["valuesObject"]
+    assert values == karpenter.helm_values(PROD)
+    assert values["settings"] == {"clusterName": "prod-us-east", "interruptionQueue": "prod-us-east-karpenter"}
+    assert values["serviceAccount"]["name"] == "karpenter"
+    assert chart["spec"]["source"]["helm"]["skipCrds"] is True
+
+
+def test_render_is_deterministic_and_round_trips(tmp_path: Path) -> None:
+    first = karpenter.render_files(PROD)
+    shuffled = json.loads(json.dumps(PROD))
+    shuffled["karpenter"]["pools"] = dict(reversed(list(shuffled["karpenter"]["pools"].items())))
+    assert karpenter.render_files(shuffled) == first
+    written = karpenter.write_manifests(tmp_path / "manifests", PROD)
+    assert sorted(p.name for p in written) == sorted(first)
+    built = karpenter.build_manifests(PROD)
+    loaded = list(yaml.safe_load_all((tmp_path / "manifests" / "karpenter-nodepools.yaml").read_text()))
+    assert loaded == built["nodepools"]
+    assert not list((tmp_path / "manifests").glob(".*.tmp"))

