@@ -13,6 +13,10 @@ Usage from a conftest::
     from tests.moto_server import moto_endpoint_fixture, aws_env_fixture
     moto_endpoint = moto_endpoint_fixture()        # session scope
     aws_env = aws_env_fixture()                    # function scope, sets the env
+
+Outside pytest fixtures: ``with moto_server() as ep: subprocess.run(..., env=os.environ |
+ep.env())``. ``CallRecorder`` (``session.events.register("before-call", recorder)``) lists
+the AWS operations a boto3 session made, e.g. to prove a run was read-only.
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ MUTATING_PREFIXES = (
 
 
 class CallRecorder:
-    """Records every AWS operation a boto3 session makes (service, operation)."""
+    """Records every AWS operation a boto3 session makes, as (service, operation) pairs."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []

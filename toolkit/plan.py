@@ -137,21 +137,21 @@ def stage_workdir(root: Path, out: Path, mode: Mode) -> Path:
     return stack
 
 
-def _endpoint_backend_config(environ: dict[str, str] | os._Environ[str]) -> str | None:
-    """Extra S3 backend settings when AWS_ENDPOINT_URL(_S3) points at another endpoint (LocalStack, moto)."""
-    s3 = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL")
-    if not s3:
-        return None
+def _endpoint_backend_config(environ: Any) -> str | None:
+    """Extra S3 backend settings when AWS_ENDPOINT_URL(_S3) points elsewhere (LocalStack, moto).
+
+    Terraform reads the endpoint variables itself; path-style addressing is the one
+    setting the environment cannot carry, and the endpoints are repeated for the record.
+    """
+    from toolkit.aws import backend_endpoint_overrides
     from toolkit.render import hcl_value
 
-    endpoints = {"s3": s3}
-    for svc, var in (("sts", "AWS_ENDPOINT_URL_STS"), ("iam", "AWS_ENDPOINT_URL_IAM")):
-        value = environ.get(var) or environ.get("AWS_ENDPOINT_URL")
-        if value:
-            endpoints[svc] = value
-    return ("# endpoint overrides from AWS_ENDPOINT_URL*; generated per run\n"
-            f"endpoints      = {hcl_value(endpoints)}\n"
-            "use_path_style = true\n")
+    extra = backend_endpoint_overrides(environ)
+    if not extra:
+        return None
+    lines = ["# endpoint overrides from AWS_ENDPOINT_URL*; generated per run"]
+    lines += [f"{key} = {hcl_value(value)}" for key, value in sorted(extra.items())]
+    return "\n".join(lines) + "\n"
 
 
 def _now() -> str:

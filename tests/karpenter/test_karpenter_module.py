@@ -127,6 +127,37 @@ def test_hcl_manifests_equal_python_manifests(offline: Terraform, path: Path, tm
     assert [c["name"] for c in outputs["charts"]] == ["karpenter-crd", "karpenter"]
 
 
+def _env_pairs() -> list[tuple[str, str]]:
+    from toolkit.config import Project
+    from toolkit.errors import InfraError
+
+    try:
+        project = Project(REPO)
+        return [(env, region) for env in project.environment_names() for region in sorted(project.region_files(env))]
+    except InfraError:  # settings not loadable: reported by the settings tests, not here
+        return []
+
+
+ENV_PAIRS = _env_pairs()
+
+
+@pytest.mark.skipif(not ENV_PAIRS, reason="no environments/ settings to render")
+def test_hcl_equals_python_for_every_environment_region(offline: Terraform, tmp_path: Path) -> None:
+    from toolkit.config import Project, stack_inputs
+
+    project = Project(REPO)
+    for env, region in ENV_PAIRS:
+        inputs = stack_inputs(project.region(env, region), project.catalog)
+        built = karpenter.build_manifests(inputs)
+        for obj in built["nodepools"] + built["ec2nodeclasses"]:
+            assert karpenter.validate_manifest(obj) == [], (env, region, obj["metadata"]["name"])
+        var_file = tmp_path / f"{env}-{region}.tfvars.json"
+        var_file.write_text(json.dumps(module_vars(inputs)), encoding="utf-8")
+        outputs = planned_outputs(offline, var_file)
+        assert outputs["nodepools"] == built["nodepools"], (env, region)
+        assert outputs["ec2nodeclasses"] == built["ec2nodeclasses"], (env, region)
+
+
 def test_hcl_rejects_what_python_rejects(offline: Terraform, tmp_path: Path) -> None:
     inputs = json.loads(PROD.read_text(encoding="utf-8"))
     inputs["karpenter"]["pools"]["gpu-training"]["taints"] = []

@@ -155,7 +155,9 @@ def write_region(artifacts: Path, env: str, region: str, *, resources: list[Reso
                  actions: dict[str, list[str]] | None = None) -> Path:
     rdir = artifacts / env / region
     (rdir / "manifests").mkdir(parents=True, exist_ok=True)
-    (rdir / "plan.json").write_text(json.dumps(plan_doc(resources if resources is not None else clean_resources(),
+    if resources is None:
+        resources = clean_resources(f"{env}-{region}")
+    (rdir / "plan.json").write_text(json.dumps(plan_doc(resources,
                                                         actions=actions), indent=1))
     for name, docs in (manifests if manifests is not None else clean_manifests()).items():
         (rdir / "manifests" / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))

@@ -42,15 +42,15 @@ module "kms" {
 
 # Seeded violations: one region per broken thing, all scanned by one checkov run.
 SEEDED = {
-    "rotation": ("CKV_INFRA_13", {"resources": builders.modified(builders.clean_resources(), "aws_kms_key",
+    "rotation": ("CKV_INFRA_13", {"resources": builders.modified(builders.clean_resources("prod-rotation"), "aws_kms_key",
                                                                  enable_key_rotation=False)}),
     "taint": ("CKV_INFRA_1", {"manifests": {**builders.clean_manifests(), "gpu.yaml": [
         builders.nodepool("gpu", families=["g5"], capacity=["on-demand"], limits={"cpu": 64, "nvidia.com/gpu": 8}),
         builders.nodeclass("gpu")]}}),
-    "endpoint": ("CKV_INFRA_7", {"resources": builders.modified(builders.clean_resources(), "aws_eks_cluster", vpc_config=[
+    "endpoint": ("CKV_INFRA_7", {"resources": builders.modified(builders.clean_resources("prod-endpoint"), "aws_eks_cluster", vpc_config=[
         {"endpoint_private_access": True, "endpoint_public_access": True, "subnet_ids": ["subnet-1"],
          "public_access_cidrs": ["0.0.0.0/0"]}])}),
-    "replica": ("CKV_INFRA_6", {"resources": builders.modified(builders.clean_resources(), "aws_secretsmanager_secret",
+    "replica": ("CKV_INFRA_6", {"resources": builders.modified(builders.clean_resources("prod-replica"), "aws_secretsmanager_secret",
                                                                replica=[{"region": "eu-west-1", "kms_key_id": builders.KEY_ARN}])}),
     "protected": ("INFRA_PROTECTED_CHANGE", {"protected": [
         {"address": "module.kms.aws_kms_key.this", "type": "aws_kms_key", "action": "delete"}]}),

@@ -40,8 +40,10 @@ def test_each_seeded_violation_fails_naming_the_check(mini_project: MiniProject,
     assert decision.reason.startswith("FAIL prod:") and "\n" not in decision.reason
     if check_id == "INFRA_PROTECTED_CHANGE":
         assert "protected change(s) without waiver (delete module.kms.aws_kms_key.this" in decision.reason
+        assert not decision.blocking and not decision.residency
     else:
         assert check_id in decision.reason
+        assert {f.check_id for f in decision.blocking + decision.residency} == {check_id}
 
 
 def test_residency_fails_even_below_the_threshold(mini_project: MiniProject) -> None:

@@ -69,7 +69,8 @@ def test_second_scan_of_unchanged_inputs_does_not_run_checkov(project: MiniProje
 
 def test_changed_region_is_rescanned_alone(project: MiniProject) -> None:
     builders.write_region(project.artifacts, "prod", "us-west",
-                          resources=builders.modified(builders.clean_resources(), "aws_kms_key", deletion_window_in_days=7))
+                          resources=builders.modified(builders.clean_resources("prod-us-west"), "aws_kms_key",
+                                                      deletion_window_in_days=7))
     before = scan.checkov_runs
     results = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east", "us-west"])
     assert scan.checkov_runs == before + 1

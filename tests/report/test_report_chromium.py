@@ -2,7 +2,9 @@
 
 Every run goes through a recording HTTP proxy on 127.0.0.1, so a request the page makes
 for anything (script, font, image, style) would be seen; a control page proves that the
-recorder does see such requests.
+recorder does see such requests. Chromium itself still calls a few Google service
+endpoints (component updater, sign-in) whatever the flags; those exact hosts are set
+aside, and the static test in test_report_render.py shows the page names no URL at all.
 """
 
 from __future__ import annotations
@@ -32,6 +34,18 @@ pytestmark = pytest.mark.skipif(
     reason="Debian's chromium is not installed (apt-get install -y chromium); "
            "the HTML report cannot be checked in a browser",
 )
+
+
+# Browser-internal endpoints, not requested by the page (seen with chromium 156 on Debian 12).
+BROWSER_HOSTS = frozenset({"update.googleapis.com", "accounts.google.com", "clients2.google.com"})
+
+
+def page_requests(seen: list[str]) -> list[str]:
+    def host(requestline: str) -> str:
+        target = requestline.split(" ")[1]
+        return re.sub(r"^[a-z]+://", "", target).split("/")[0].split(":")[0]
+
+    return [r for r in seen if host(r) not in BROWSER_HOSTS]
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -75,7 +89,8 @@ def chromium(page: Path, tmp: Path, proxy_port: int, *extra: str) -> subprocess.
     args = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+        "--disable-dev-shm-usage", "--disable-features=NetworkTimeServiceQuerying",
+        f"--user-data-dir={profile}",
         f"--proxy-server=http://127.0.0.1:{proxy_port}", "--proxy-bypass-list=<-loopback>",
         "--virtual-time-budget=3000", "--window-size=1280,1800", *extra, page.as_uri(),
     ]
@@ -138,8 +153,9 @@ def test_recorder_sees_external_requests(tmp_path: Path, proxy: Proxy) -> None:
     page.write_text('<!DOCTYPE html><title>c</title><img src="http://probe.example.invalid/x.png">'
                     '<link rel="stylesheet" href="https://fonts.example.invalid/a.css">')
     chromium(page, tmp_path, proxy.port, "--dump-dom")
-    assert any("probe.example.invalid" in r for r in proxy.seen), proxy.seen
-    assert any("fonts.example.invalid" in r for r in proxy.seen), proxy.seen
+    requests = page_requests(proxy.seen)
+    assert any("probe.example.invalid" in r for r in requests), proxy.seen
+    assert any("fonts.example.invalid" in r for r in requests), proxy.seen
 
 
 def test_report_renders_in_chromium_with_matrix_and_inert_xss(tmp_path: Path, proxy: Proxy,
@@ -197,4 +213,4 @@ def test_report_renders_in_chromium_with_matrix_and_inert_xss(tmp_path: Path, pr
     assert len(re.findall(rb"/Type\s*/Page[^s]", data_pdf)) > 3
 
     # Nothing was fetched by any of the three runs.
-    assert proxy.seen == []
+    assert page_requests(proxy.seen) == []

@@ -90,9 +90,11 @@ def _error_message(exc: ClientError) -> str:
 
 
 def _endpoint_hint(url: str) -> str:
+    """Which variable set ``url``, when it came from an endpoint override."""
     for service in ("s3", "sts", "ec2", "kms"):
         name = endpoint_source(service, os.environ)
-        if name and url.startswith(os.environ[name].strip().rstrip("/")):
+        base = os.environ[name].strip().rstrip("/") if name else ""
+        if base and (url.rstrip("/") == base or url.startswith(base + "/")):
             return f" (set by {name})"
     return ""
 
