@@ -154,6 +154,32 @@ def _endpoint_backend_config(environ: Any) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+def _init_fingerprint(root: Path, stack: Path, init_args: list[str], env: dict[str, str]) -> str:
+    """What `terraform init` depends on: if none of it changed, the last init still holds.
+
+    The stack's files, every module file (local sources are resolved at init), the
+    backend settings and endpoint overrides, the provider installation config and lock.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    files = sorted(p for p in stack.iterdir() if p.is_file()) + sorted(
+        p for p in (root / "modules").rglob("*") if p.is_file() and ".terraform" not in p.parts)
+    for path in files:
+        h.update(str(path.relative_to(stack if path.is_relative_to(stack) else root)).encode())
+        h.update(path.read_bytes())
+    for arg in init_args:
+        h.update(arg.encode())
+        if arg.startswith("-backend-config="):
+            h.update(Path(arg.split("=", 1)[1]).read_bytes())
+    cli_config = env.get("TF_CLI_CONFIG_FILE")
+    if cli_config and Path(cli_config).is_file():
+        h.update(Path(cli_config).read_bytes())
+    for var in sorted(k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")):
+        h.update(f"{var}={os.environ[var]}".encode())
+    return h.hexdigest()
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
@@ -210,7 +236,15 @@ def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: Plan
             if extra:
                 atomic_write_text(stack / "backend-endpoints.hcl", extra)
                 init_args.append(f"-backend-config={(stack / 'backend-endpoints.hcl').resolve()}")
-        tf.run(init_args)
+        fingerprint = _init_fingerprint(project.root, stack, init_args, env)
+        marker = stack / ".terraform" / "infra-init.sha256"
+        if marker.is_file() and marker.read_text(encoding="utf-8").strip() == fingerprint:
+            with open(log_file, "a", encoding="utf-8") as fh:
+                fh.write("# init skipped: configuration, modules, backend and provider unchanged since the last init\n")
+        else:
+            marker.unlink(missing_ok=True)
+            tf.run(init_args)
+            atomic_write_text(marker, fingerprint + "\n")
         step("plan")
         plan_file = out / "tfplan"
         tmp_plan = out / ".tfplan.tmp"
