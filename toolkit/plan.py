@@ -288,12 +288,16 @@ def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: Plan
 
 
 def preflight_args(project: Project, cfg: RegionConfig) -> dict[str, Any]:
-    env = project.environment(cfg.environment)
-    gpu_types: list[str] = cfg.gpu_instance_families
+    """Arguments of :func:`toolkit.aws.run_preflight` for one region."""
+    pools = cfg.settings.karpenter.pools
     return {
-        "account_id": cfg.account_id, "aws_region": cfg.aws_region, "region_key": cfg.region,
-        "allowed_zones": list(env.file.residency_zones), "region_zone": cfg.zone,
-        "gpu_instance_types": gpu_types, "bucket": cfg.state_bucket, "environment": cfg.environment,
+        "environment": cfg.environment, "region_key": cfg.region, "aws_region": cfg.aws_region,
+        "account_id": cfg.account_id,
+        # Settings validation already placed the region in one of the environment's zones;
+        # preflight re-checks that zone against the AWS region's geography.
+        "residency_zone": cfg.zone, "region_zone": project.catalog.regions[cfg.region].zone,
+        "gpu_pools": {name: list(pool.instance_families) for name, pool in sorted(pools.items()) if pool.gpu},
+        "bucket": cfg.state_bucket,
     }
 
 

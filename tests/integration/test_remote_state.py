@@ -99,3 +99,23 @@ def test_bootstrap_plan_remote_state_and_held_lock(moto: MotoEndpoint, project: 
     assert state_after["Body"].read() == body_before
     assert state_after["VersionId"] == state_before["VersionId"]
     assert s3.get_object(Bucket=bucket, Key=key + ".tflock")["Body"].read() == json.dumps(holder).encode()
+
+
+def test_cloud_plan_runs_preflight_first(moto: MotoEndpoint, project: Path, tmp_path: Path,
+                                         infra: Callable[..., object], monkeypatch: pytest.MonkeyPatch) -> None:
+    """--cloud: preflight (boto3 against moto) stops a wrong account before Terraform runs."""
+    apply_aws_env(monkeypatch, moto, tmp_path, region="us-east-1")
+    result = infra("--project", str(project), "--artifacts", str(tmp_path / "art"), "plan", "us-east",
+                   "--env", "prod", "--cloud", "--no-scan")
+    assert result.code == 1
+    status = json.loads((tmp_path / "art" / "prod" / "us-east" / "status.json").read_text())
+    assert status["stage"] == "preflight" and status["mode"] == "cloud"
+    assert "210987654321" in status["error"] and "123456789012" in status["error"], status["error"]
+    assert not (tmp_path / "art" / "prod" / "us-east" / "work").exists(), "Terraform ran after a failed preflight"
+
+    # The right account but no state bucket yet: preflight names `infra bootstrap`.
+    result = infra("--project", str(project), "--artifacts", str(tmp_path / "art"), "plan", "us-east",
+                   "--env", "staging", "--cloud", "--no-scan")
+    assert result.code == 1
+    status = json.loads((tmp_path / "art" / "staging" / "us-east" / "status.json").read_text())
+    assert status["stage"] == "preflight" and "infra bootstrap" in status["error"], status["error"]
