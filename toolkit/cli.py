@@ -483,24 +483,24 @@ def validate_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str
 
     terraform validate runs on the root stack and every module example with the sandbox
     provider, which serves the real AWS provider schema: unknown arguments, wrong types,
-    missing required arguments or blocks are reported with file and line. Settings and
-    manifests are checked for every environment (or the one given with --env).
+    missing required arguments or blocks are reported with file and line. Settings are
+    checked for every environment (or the one given with --env); the Karpenter manifests
+    of every region, or of the REGIONs given.
 
     \b
     Examples:
       infra validate
-      infra validate --env prod --json
+      infra validate us-east --env prod --json
     """
     from toolkit import stackcheck
-    from toolkit.plan import prepare_sandbox
+    from toolkit.plan import sandbox_install
 
     envs = [ctx.env(env)] if env else ctx.project.environment_names()
-    del regions, all_regions  # settings are validated per environment, all regions at once
-    sandbox_env, _ = prepare_sandbox(ctx.root, provider_schema)
+    inst = sandbox_install(ctx.root, provider_schema)
     ctx.console.print("checking fmt, settings, manifests, terraform validate (sandbox provider)...")
     checks = [stackcheck.fmt_check(ctx.root, terraform), stackcheck.settings_check(ctx.project, envs),
-              stackcheck.manifests_check(ctx.project, envs)]
-    checks += stackcheck.terraform_checks(ctx.root, ctx.artifacts / "_validate", sandbox_env, terraform,
+              stackcheck.manifests_check(ctx.project, envs, None if all_regions else list(regions) or None)]
+    checks += stackcheck.terraform_checks(ctx.root, ctx.artifacts / "_validate", inst, terraform,
                                           parallelism=os.cpu_count() or 2)
     failed = [c for c in checks if not c.ok]
     if _use_json(ctx, json_flag):
@@ -532,14 +532,14 @@ def test_cmd(ctx: Ctx, modules: tuple[str, ...], terraform: str | None, provider
       infra test karpenter kms
     """
     from toolkit import stackcheck
-    from toolkit.plan import prepare_sandbox
+    from toolkit.plan import sandbox_install
 
     known = sorted(p.name for p in (ctx.root / "modules").iterdir() if p.is_dir())
     for m in modules:
         if m not in known:
             raise UserError(f"unknown module {m!r}; modules: {', '.join(known)}")
-    sandbox_env, _ = prepare_sandbox(ctx.root, provider_schema)
-    results = stackcheck.module_tests(ctx.root, ctx.artifacts / "_test", sandbox_env, terraform,
+    inst = sandbox_install(ctx.root, provider_schema)
+    results = stackcheck.module_tests(ctx.root, ctx.artifacts / "_test", inst, terraform,
                                       list(modules) or None, log=lambda m: ctx.console.print(m, markup=False))
     if not results:
         raise UserError("no module has tests/*.tftest.hcl")

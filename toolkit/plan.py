@@ -95,12 +95,16 @@ def choose_mode(sandbox: bool | None) -> tuple[Mode, str]:
     return "sandbox", "no AWS credentials found"
 
 
-def prepare_sandbox(root: Path, explicit_schema: Path | None) -> tuple[dict[str, str], dict[str, Any]]:
+def sandbox_install(root: Path, explicit_schema: Path | None) -> Any:
+    """Install the sandbox provider (mirror + CLI config in the cache) for the chosen schema."""
     from toolkit.project import provider_schema_path
     from toolkit.sandbox import install
 
-    schema = provider_schema_path(root, explicit_schema)
-    inst = install(schema)
+    return install(provider_schema_path(root, explicit_schema))
+
+
+def prepare_sandbox(root: Path, explicit_schema: Path | None) -> tuple[dict[str, str], dict[str, Any]]:
+    inst = sandbox_install(root, explicit_schema)
     info = {"source": "registry.terraform.io/hashicorp/aws", "version": inst.provider_version,
             "schema_path": str(inst.schema_path), "schema_sha256": inst.schema_sha256}
     return inst.env(), info

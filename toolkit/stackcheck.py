@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from toolkit.config import Project, stack_inputs
 from toolkit.errors import InfraError
@@ -63,16 +64,18 @@ def settings_check(project: Project, envs: list[str]) -> Check:
     return Check("settings", not problems, problems)
 
 
-def manifests_check(project: Project, envs: list[str]) -> Check:
+def manifests_check(project: Project, envs: list[str], regions: list[str] | None = None) -> Check:
     from toolkit import karpenter
 
     problems = []
     for env in envs:
         try:
-            regions = project.environment(env).regions
+            regions_of_env = project.environment(env).regions
         except InfraError:
             continue  # reported by settings_check
-        for region, cfg in sorted(regions.items()):
+        for region, cfg in sorted(regions_of_env.items()):
+            if regions and region not in regions:
+                continue
             try:
                 built = karpenter.build_manifests(stack_inputs(cfg, project.catalog))
             except InfraError as exc:
@@ -85,23 +88,28 @@ def manifests_check(project: Project, envs: list[str]) -> Check:
     return Check("karpenter manifests vs CRDs", not problems, problems)
 
 
-def _validate_dir(workdir: Path, label: str, sandbox_env: dict[str, str], terraform: str | None,
-                  log_file: Path) -> Check:
+def _validate_dir(workdir: Path, label: str, sandbox_env: dict[str, str], reattach_env: dict[str, str],
+                  terraform: str | None, log_file: Path) -> Check:
     from toolkit.terraform import Terraform, resolve_engine
 
-    tf = Terraform(workdir, engine=resolve_engine(terraform), env=sandbox_env, log_file=log_file)
+    engine = resolve_engine(terraform)
     try:
-        tf.init(backend=False)
-        result = tf.validate()
+        Terraform(workdir, engine=engine, env=sandbox_env, log_file=log_file).init(backend=False)
+        result = Terraform(workdir, engine=engine, env=sandbox_env | reattach_env, log_file=log_file).validate()
     except InfraError as exc:
         return Check(f"terraform validate {label}", False, [str(exc)])
     problems = [f"{label}/{d.one_line()}" if d.filename else f"{label}: {d.one_line()}" for d in result.errors]
     return Check(f"terraform validate {label}", result.valid and not problems, problems)
 
 
-def terraform_checks(root: Path, work: Path, sandbox_env: dict[str, str], terraform: str | None,
+def terraform_checks(root: Path, work: Path, inst: Any, terraform: str | None,
                      parallelism: int = 2) -> list[Check]:
-    """terraform validate of the root stack and of every module example (sandbox provider)."""
+    """terraform validate of the root stack and of every module example (sandbox provider).
+
+    One sandbox provider process serves every validate (Terraform reattaches to it).
+    """
+    from toolkit.sandbox.reattach import reattached_provider
+
     work.mkdir(parents=True, exist_ok=True)
     staged = _stage_modules(root, work)
     stack = work / "terraform"
@@ -116,8 +124,10 @@ def terraform_checks(root: Path, work: Path, sandbox_env: dict[str, str], terraf
             targets.append((str(example.relative_to(work)), example))
     log = work / "validate.log"
     log.write_text("", encoding="utf-8")
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        futures = [pool.submit(_validate_dir, d, label, sandbox_env, terraform, log) for label, d in targets]
+    sandbox_env = inst.env()
+    with reattached_provider(inst) as reattach_env, ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        futures = [pool.submit(_validate_dir, d, label, sandbox_env, reattach_env, terraform, log)
+                   for label, d in targets]
         return [f.result() for f in futures]
 
 
@@ -128,25 +138,29 @@ class ModuleTest:
     output: str
 
 
-def module_tests(root: Path, work: Path, sandbox_env: dict[str, str], terraform: str | None,
+def module_tests(root: Path, work: Path, inst: Any, terraform: str | None,
                  modules: list[str] | None = None, log: Log | None = None) -> list[ModuleTest]:
-    """``terraform test`` for each module that has ``tests/*.tftest.hcl``."""
+    """``terraform test`` for each module that has ``tests/*.tftest.hcl`` (one shared provider)."""
+    from toolkit.sandbox.reattach import reattached_provider
     from toolkit.terraform import Terraform, resolve_engine
 
     staged = _stage_modules(root, work)
+    engine = resolve_engine(terraform)
+    sandbox_env = inst.env()
     results = []
-    for mod in sorted(p for p in staged.iterdir() if p.is_dir()):
-        if modules and mod.name not in modules:
-            continue
-        if not list((mod / "tests").glob("*.tftest.hcl")):
-            continue
-        if log:
-            log(f"testing modules/{mod.name}")
-        tf = Terraform(mod, engine=resolve_engine(terraform), env=sandbox_env, log_file=work / f"test-{mod.name}.log")
-        try:
-            tf.init(backend=False)
-            res = tf.test()
-            results.append(ModuleTest(mod.name, res.passed, res.output))
-        except InfraError as exc:
-            results.append(ModuleTest(mod.name, False, str(exc)))
+    with reattached_provider(inst) as reattach_env:
+        for mod in sorted(p for p in staged.iterdir() if p.is_dir()):
+            if modules and mod.name not in modules:
+                continue
+            if not list((mod / "tests").glob("*.tftest.hcl")):
+                continue
+            if log:
+                log(f"testing modules/{mod.name}")
+            log_file = work / f"test-{mod.name}.log"
+            try:
+                Terraform(mod, engine=engine, env=sandbox_env, log_file=log_file).init(backend=False)
+                res = Terraform(mod, engine=engine, env=sandbox_env | reattach_env, log_file=log_file).test()
+                results.append(ModuleTest(mod.name, res.passed, res.output))
+            except InfraError as exc:
+                results.append(ModuleTest(mod.name, False, str(exc)))
     return results
