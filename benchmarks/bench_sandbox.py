@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (the script puts the project root on sys.path before importing it)
 """Benchmark of the sandbox provider (a script, not a test).
 
 Measures, with the real embedded Terraform and the real plugin:
@@ -6,6 +7,7 @@ Measures, with the real embedded Terraform and the real plugin:
 - ``validate`` and ``plan`` time of a stack with the full hashicorp/aws schema
   (default: the test fixture stack; ``--stack DIR --var-file FILE`` for another,
   e.g. ``--stack terraform --var-file .infra/prod/us-east/terraform.tfvars.json``);
+- the same plan with one reattached provider server (``toolkit.sandbox.reattach``);
 - ``plan`` time of a provider-less stack with as many ``terraform_data``
   resources as the sandbox plan has, and the ratio between the two plans.
 
@@ -36,6 +38,7 @@ from toolkit.sandbox.install import (
     stage_tree,
     use_local_backend,
 )
+from toolkit.sandbox.reattach import reattached_provider
 from toolkit.sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from toolkit.terraform import Terraform, engine_info
 
@@ -49,8 +52,9 @@ def plugin_start(plugin: Path, env: dict[str, str]) -> float:
     full[MAGIC_COOKIE_KEY] = MAGIC_COOKIE_VALUE
     full["PLUGIN_PROTOCOL_VERSIONS"] = "6"
     start = time.perf_counter()
-    proc = subprocess.Popen([str(plugin)], env=full, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [str(plugin)], env=full, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     elapsed = time.perf_counter() - start
@@ -82,8 +86,7 @@ def stage(stack: Path, dest: Path) -> Path:
 def provider_less_stack(dest: Path, count: int) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     blocks = [
-        f'resource "terraform_data" "r{i}" {{\n  input = {{ index = {i}, name = "r{i}" }}\n}}\n'
-        for i in range(count)
+        f'resource "terraform_data" "r{i}" {{\n  input = {{ index = {i}, name = "r{i}" }}\n}}\n' for i in range(count)
     ]
     (dest / "main.tf").write_text("\n".join(blocks))
     return dest
@@ -120,6 +123,12 @@ def main() -> int:
             validate_times.append(t)
             t, _ = timed(lambda: tf.plan(work / "tfplan", var_files=vfs))
             plan_times.append(t)
+        reattach_times = []
+        with reattached_provider(inst) as reattach_env:
+            tf_re = Terraform(work, env={**env, **reattach_env})
+            for _ in range(args.repeat):
+                t, _ = timed(lambda: tf_re.plan(work / "tfplan-r", var_files=vfs))
+                reattach_times.append(t)
         plan_json = tf.show_json(work / "tfplan")
         resources = sum(1 for rc in plan_json.get("resource_changes", []) if rc.get("mode") == "managed")
 
@@ -144,8 +153,10 @@ def main() -> int:
         "init_s": round(t_init, 3),
         "validate_s": round(med(validate_times), 3),
         "sandbox_plan_s": round(med(plan_times), 3),
+        "sandbox_plan_reattached_s": round(med(reattach_times), 3),
         "plain_plan_s": round(med(plain_times), 3),
         "plan_ratio": round(med(plan_times) / med(plain_times), 2),
+        "plan_ratio_reattached": round(med(reattach_times) / med(plain_times), 2),
     }
     rows = [
         ("plugin start (spawn -> handshake)", f"{figures['plugin_start_s']:.3f} s"),
@@ -154,7 +165,9 @@ def main() -> int:
         ("terraform validate (full schema)", f"{figures['validate_s']:.3f} s"),
         (f"sandbox plan ({resources} resources)", f"{figures['sandbox_plan_s']:.3f} s"),
         (f"plain plan ({resources} terraform_data)", f"{figures['plain_plan_s']:.3f} s"),
+        ("sandbox plan, reattached provider", f"{figures['sandbox_plan_reattached_s']:.3f} s"),
         ("ratio sandbox / plain plan", f"{figures['plan_ratio']:.2f}x"),
+        ("ratio reattached / plain plan", f"{figures['plan_ratio_reattached']:.2f}x"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  value  (median of {args.repeat})")

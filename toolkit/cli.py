@@ -674,6 +674,47 @@ def providers_schema_cmd(ctx: Ctx, version: str, terraform: str | None) -> None:
     ctx.console.print(f"[green]wrote[/] {path}")
 
 
+# --- report ---------------------------------------------------------------------------
+
+
+@cli.command("report")
+@env_option
+@regions_argument
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="html", show_default=True,
+              help="html: one self-contained page; md: for wikis and pull requests; json: versioned schema "
+                   "(toolkit/report/report.schema.json) for GRC tools.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here (atomically) instead of ARTIFACTS/ENV/compliance-report.FORMAT.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the report on stdout instead of writing a file.")
+@pass_ctx
+def report_cmd(ctx: Ctx, env: str | None, regions: tuple[str, ...], fmt: str, out: Path | None,
+               to_stdout: bool) -> None:
+    """Write the compliance report of an environment for auditors.
+
+    For each region and control of the catalogue (controls/catalogue.yaml: CIS EKS, CIS
+    AWS Foundations, SOC 2, ISO/IEC 27001:2022, GDPR transfers): met / not met / met with
+    exception / not applicable, with evidence (resources, file:line, checks), waivers in
+    force, and provenance (git commit, tool versions, sha256 of every plan and scan input).
+    Reads the artifacts of `infra plan` and `infra scan`; sensitive values never appear.
+
+    \b
+    Examples:
+      infra report --env prod
+      infra report --env prod --format md --out compliance.md
+      infra report --env prod --format json --stdout | jq .summary
+    """
+    from toolkit.report import build_report, render, write_report
+
+    env_name = ctx.env(env)
+    report = build_report(ctx.root, ctx.artifacts, env_name, regions=list(regions) or None)
+    if to_stdout or (ctx.json_out and fmt == "json" and out is None):
+        click.echo(render(report, fmt), nl=False)  # type: ignore[arg-type]
+        return
+    ext = {"html": "html", "md": "md", "json": "json"}[fmt]
+    path = write_report(report, fmt, out or ctx.artifacts / env_name / f"compliance-report.{ext}")  # type: ignore[arg-type]
+    ctx.console.print(f"[green]wrote[/] {path}", highlight=False)
+
+
 # --- entry point ----------------------------------------------------------------------
 
 

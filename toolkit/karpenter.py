@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,8 @@ import yaml
 
 from toolkit.errors import UserError
 from toolkit.fsutil import atomic_write_text
+from toolkit.project import SHARED_ENV
+from toolkit.project import shared_dir as project_shared_dir
 
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
@@ -46,7 +47,6 @@ GPU_LABEL = "nvidia.com/gpu.present"
 POOL_LABEL = "infra.platform/pool"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "infra"}
 POLICIES = ("spot-first", "on-demand-baseline", "ratio", "on-demand", "spot")
-SHARED_ENV = "INFRA_SHARED_DIR"
 CRD_FILES = {
     "NodePool": "karpenter.sh_nodepools.yaml",
     "EC2NodeClass": "karpenter.k8s.aws_ec2nodeclasses.yaml",
@@ -436,11 +436,8 @@ def write_manifests(directory: Path, inputs: Json, source: str = "terraform.tfva
 
 
 def shared_dir() -> Path:
-    """``$INFRA_SHARED_DIR`` or ``<project root>/../shared``."""
-    override = os.environ.get(SHARED_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent.parent / "shared"
+    """``$INFRA_SHARED_DIR`` or ``<project root>/../shared`` (see toolkit.project)."""
+    return project_shared_dir(Path(__file__).resolve().parents[1])
 
 
 @functools.lru_cache(maxsize=8)

@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "artifacts"
 CATALOGUE = REPO / "controls" / "catalogue.yaml"
 PROD_REGIONS = ("eu-central", "eu-west", "us-east", "us-west")
 # The fixtures were planned on 2026-11-28; W-002 expires 2026-12-15 (within 30 days).
-NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 SENSITIVE_VALUE = "fixture-sensitive-9f2c1e7d"  # in plan.json, marked after_sensitive
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
 

@@ -187,7 +187,8 @@ def test_missing_and_malformed_artifacts_are_user_errors(project: Project) -> No
     with pytest.raises(UserError, match=r"us-west/findings\.json: checkov_version: Field required$"):
         project.build()
     project.save("us-west", "findings.json", {**doc, "checkov_version": "3", "findings": [{"check_id": 3}]})
-    with pytest.raises(UserError, match=r"findings\.json: findings\[0\]\.check_id: Input should be a valid string \(\+\d+ more\)"):
+    expected = r"findings\.json: findings\[0\]\.check_id: Input should be a valid string \(\+\d+ more\)"
+    with pytest.raises(UserError, match=expected):
         project.build()
     (project.region_dir("us-west") / "findings.json").write_text("{not json")
     with pytest.raises(UserError, match=r"findings\.json: not valid JSON"):
@@ -236,3 +237,19 @@ def test_now_defaults_to_current_time(project: Project) -> None:
 
     report = build_report(project.root, project.artifacts, "prod")
     assert report.provenance.generated_at > NOW.isoformat()[:10]
+
+
+def test_artifacts_outside_the_project_are_named_relatively(project: Project, tmp_path: Path) -> None:
+    """Artifacts copied from another machine: paths stay relative (<artifacts dir>/ENV/REGION/...)."""
+    elsewhere = tmp_path / "copied" / ".infra"
+    shutil.copytree(project.artifacts, elsewhere)
+    from toolkit.report import build_report
+
+    report = build_report(project.root, elsewhere, "prod", now=NOW)
+    for rp in report.provenance.regions:
+        assert {a.path for a in rp.artifacts} >= {f".infra/prod/{rp.region}/summary.json",
+                                                  f".infra/prod/{rp.region}/findings.json"}
+        # Scan inputs named relative to the project root resolve in the region directory.
+        assert {f.verified for f in rp.plan_inputs} == {"match"}
+    text = json.dumps(render_json(report))
+    assert str(tmp_path) not in text

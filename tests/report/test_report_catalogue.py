@@ -18,13 +18,30 @@ AWS_SCHEMA = REPO.parent / "shared" / "schemas" / "terraform" / "hashicorp-aws-6
 
 
 @lru_cache(maxsize=1)
-def checkov_ids() -> frozenset[str]:
-    """Ids of checkov's built-in terraform checks, listed offline by the installed checkov."""
+def checkov_entities() -> dict[str, frozenset[str]]:
+    """checkov's built-in terraform checks (id -> resource types), listed offline by the installed checkov."""
     proc = subprocess.run([str(REPO / ".venv" / "bin" / "checkov"), "--list", "--framework", "terraform"],
                           capture_output=True, text=True, timeout=120, check=True)
-    ids = set(re.findall(r"^\|\s*\d+\s*\|\s*(CKV2?_[A-Z0-9]+_\d+)\s*\|", proc.stdout, re.M))
-    assert len(ids) > 1000, "checkov --list returned too few checks to be trusted"
-    return frozenset(ids)
+    row = re.compile(r"^\|\s*\d+\s*\|\s*(CKV2?_[A-Z0-9]+_\d+)\s*\|\s*\w+\s*\|\s*([\w.]+)\s*\|", re.MULTILINE)
+    found: dict[str, set[str]] = {}
+    for check_id, entity in row.findall(proc.stdout):
+        found.setdefault(check_id, set()).add(entity)
+    assert len(found) > 1000, "checkov --list returned too few checks to be trusted"
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def checkov_ids() -> frozenset[str]:
+    return frozenset(checkov_entities())
+
+
+def custom_entities() -> dict[str, frozenset[str]]:
+    """Our checks in policy/checks: id -> supported resource types (or Kubernetes kinds)."""
+    found: dict[str, frozenset[str]] = {}
+    pattern = re.compile(r'id="(CKV_INFRA_\d+)",.*?supported_(?:resources|entities)=\[([^\]]*)\]', re.DOTALL)
+    for path in (REPO / "policy" / "checks").glob("*.py"):
+        for check_id, listed in pattern.findall(path.read_text(encoding="utf-8")):
+            found[check_id] = frozenset(e.strip().strip("\"'") for e in listed.split(",") if e.strip())
+    return found
 
 
 def custom_ids() -> set[str]:
@@ -114,3 +131,15 @@ def test_invalid_catalogue_is_a_one_line_user_error(tmp_path: Path, mutate: obje
         load_catalogue(bad)
     assert "\n" not in str(err.value)
     assert re.search(message, str(err.value)), str(err.value)
+
+
+def test_applies_to_types_are_evaluated_by_the_controls_checks(catalogue: Catalogue) -> None:
+    """'Not applicable' means 'none of these resources': each type must be one the checks evaluate."""
+    if not (REPO / "policy" / "checks").is_dir():
+        pytest.skip("policy/checks is not there yet")
+    entities = {**checkov_entities(), **custom_entities()}
+    wrong = []
+    for c in catalogue.controls:
+        supported = frozenset().union(*(entities.get(check, frozenset()) for check in c.checks))
+        wrong += [(c.key, t) for t in c.applies_to if t not in supported and "aws_*" not in supported]
+    assert wrong == []

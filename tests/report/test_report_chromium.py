@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -49,7 +50,7 @@ def page_requests(seen: list[str]) -> list[str]:
 
 
 class Recorder(BaseHTTPRequestHandler):
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
     def _record(self) -> None:
         type(self).seen.append(self.requestline)
@@ -57,9 +58,9 @@ class Recorder(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    do_GET = do_POST = do_HEAD = do_CONNECT = do_OPTIONS = _record  # noqa: N815
+    do_GET = do_POST = do_HEAD = do_CONNECT = do_OPTIONS = _record
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -72,7 +73,7 @@ class Proxy:
 @pytest.fixture
 def proxy() -> Iterator[Proxy]:
     """A recording HTTP proxy on 127.0.0.1 that answers 404 to everything."""
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
     handler = type("Handler", (Recorder,), {"seen": seen})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -22,7 +22,7 @@ from toolkit.report import (
     render_markdown,
     write_report,
 )
-from toolkit.report.render import md
+from toolkit.report.renderers import md
 from toolkit.report.schema import SCHEMA_PATH, json_schema
 
 
@@ -88,6 +88,9 @@ def test_markdown_has_the_same_statuses_as_json(prod_report: Report) -> None:
     short = render_markdown(prod_report, evidence="exceptions")
     assert markdown_matrix(short)[1] == matrix and len(short) < len(text)
     assert "W-001" in short and "CKV_AWS_338" in short
+    evidence_rows = [line for line in short.splitlines() if re.match(r"\| [a-z-]+ \| `CKV", line)]
+    assert evidence_rows and not [row for row in evidence_rows if "| passed |" in row]
+    assert "scan inputs match" in short
 
 
 def test_markdown_escapes_hostile_values(project: Project) -> None:

@@ -24,18 +24,33 @@ from toolkit.sandbox.fakes import (
 )
 from toolkit.terraform import error_summary
 
-OBJ = ["object", {
-    "s": "string", "n": "number", "b": "bool",
-    "l": ["list", "string"], "set": ["set", "number"], "m": ["map", "bool"],
-    "t": ["tuple", ["string", "number"]], "d": "dynamic",
-    "o": ["object", {"x": "string"}],
-}]
+OBJ = [
+    "object",
+    {
+        "s": "string",
+        "n": "number",
+        "b": "bool",
+        "l": ["list", "string"],
+        "set": ["set", "number"],
+        "m": ["map", "bool"],
+        "t": ["tuple", ["string", "number"]],
+        "d": "dynamic",
+        "o": ["object", {"x": "string"}],
+    },
+]
 
 
 def test_msgpack_roundtrip_all_types_with_unknown_and_dynamic() -> None:
     value = {
-        "s": "a", "n": 1.5, "b": True, "l": ["x", UNKNOWN], "set": [1, 2], "m": {"k": False},
-        "t": ["y", 3], "d": Dynamic(["list", "string"], ["p", "q"]), "o": None,
+        "s": "a",
+        "n": 1.5,
+        "b": True,
+        "l": ["x", UNKNOWN],
+        "set": [1, 2],
+        "m": {"k": False},
+        "t": ["y", 3],
+        "d": Dynamic(["list", "string"], ["p", "q"]),
+        "o": None,
     }
     data = encode_msgpack(value, OBJ)
     raw = msgpack.unpackb(data, raw=False, strict_map_key=False)
@@ -46,8 +61,14 @@ def test_msgpack_roundtrip_all_types_with_unknown_and_dynamic() -> None:
 
 
 def test_msgpack_reads_refined_unknowns_big_numbers_and_unknown_dynamic() -> None:
-    data = msgpack.packb({"s": msgpack.ExtType(12, b"\x81\x01\xc3"), "n": "123456789012345678901234567890",
-                          "d": msgpack.ExtType(0, b"")}, use_bin_type=True)
+    data = msgpack.packb(
+        {
+            "s": msgpack.ExtType(12, b"\x81\x01\xc3"),
+            "n": "123456789012345678901234567890",
+            "d": msgpack.ExtType(0, b""),
+        },
+        use_bin_type=True,
+    )
     ty = ["object", {"s": "string", "n": "number", "d": "dynamic"}]
     assert decode_msgpack(data, ty) == {"s": UNKNOWN, "n": 123456789012345678901234567890, "d": UNKNOWN}
     assert msgpack.unpackb(encode_msgpack({"s": "x", "n": 2**70, "d": 5}, ty), raw=False)["n"] == str(2**70)
@@ -55,26 +76,46 @@ def test_msgpack_reads_refined_unknowns_big_numbers_and_unknown_dynamic() -> Non
 
 def test_json_state_with_dynamic_and_missing_attributes() -> None:
     ty = ["object", {"a": "string", "d": "dynamic", "gone": "bool"}]
-    state = decode_json(json.dumps({"a": "v", "d": {"value": {"k": 1}, "type": ["object", {"k": "number"}]}}).encode(), ty)
+    state = decode_json(
+        json.dumps({"a": "v", "d": {"value": {"k": 1}, "type": ["object", {"k": "number"}]}}).encode(), ty
+    )
     assert state == {"a": "v", "d": Dynamic(["object", {"k": "number"}], {"k": 1}), "gone": None}
 
 
 def test_policy_document_sources_overrides_and_principals() -> None:
-    source = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "Keep", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
-        {"Sid": "Replace", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    source = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "Keep", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                {"Sid": "Replace", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            ],
+        }
+    )
     override = json.dumps({"Statement": {"Sid": "Keep", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}})
-    doc = render_policy_document({
-        "policy_id": "p1", "source_policy_documents": [source], "override_policy_documents": [override],
-        "statement": [{
-            "sid": "Replace", "effect": None, "actions": ["s3:PutObject", "s3:GetObject"], "not_actions": None,
-            "resources": ["arn:aws:s3:::b/*"], "not_resources": None,
-            "principals": [{"type": "AWS", "identifiers": ["arn:aws:iam::1:root"]},
-                           {"type": "Service", "identifiers": ["eks.amazonaws.com", "ec2.amazonaws.com"]}],
-            "not_principals": None,
-            "condition": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["true"]}],
-        }],
-    })
+    doc = render_policy_document(
+        {
+            "policy_id": "p1",
+            "source_policy_documents": [source],
+            "override_policy_documents": [override],
+            "statement": [
+                {
+                    "sid": "Replace",
+                    "effect": None,
+                    "actions": ["s3:PutObject", "s3:GetObject"],
+                    "not_actions": None,
+                    "resources": ["arn:aws:s3:::b/*"],
+                    "not_resources": None,
+                    "principals": [
+                        {"type": "AWS", "identifiers": ["arn:aws:iam::1:root"]},
+                        {"type": "Service", "identifiers": ["eks.amazonaws.com", "ec2.amazonaws.com"]},
+                    ],
+                    "not_principals": None,
+                    "condition": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["true"]}],
+                }
+            ],
+        }
+    )
     assert doc["Id"] == "p1" and doc["Version"] == "2012-10-17"
     keep, replaced = doc["Statement"]
     assert keep == {"Sid": "Keep", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}
@@ -102,8 +143,10 @@ def test_fake_values_are_deterministic_and_shaped_like_aws() -> None:
     assert Faker(ctx, "aws_vpc", {"cidr_block": "10.1.0.0/16"}).ident != a.ident
     role = Faker(ctx, "aws_iam_role", {"name": "prod-us-east-node"})
     assert role.arn() == "arn:aws:iam::210987654321:role/prod-us-east-node"
-    filled = a.fill_unknowns({"id": UNKNOWN, "n": UNKNOWN, "o": UNKNOWN},
-                             ["object", {"id": "string", "n": "number", "o": ["object", {"owner_id": "string"}]}])
+    filled = a.fill_unknowns(
+        {"id": UNKNOWN, "n": UNKNOWN, "o": UNKNOWN},
+        ["object", {"id": "string", "n": "number", "o": ["object", {"owner_id": "string"}]}],
+    )
     assert filled == {"id": a.ident, "n": 0, "o": {"owner_id": "210987654321"}}
 
 
@@ -117,8 +160,10 @@ def test_availability_zones_from_catalog_with_exclusions() -> None:
 
 def test_error_summary_is_one_line_with_location() -> None:
     output = (
-        "\nError: Unsupported argument\n\n  on main.tf line 2, in resource \"aws_vpc\" \"this\":\n"
-        "   2:   cidr_blok = \"x\"\n\nAn argument named \"cidr_blok\" is not expected here.\n"
+        '\nError: Unsupported argument\n\n  on main.tf line 2, in resource "aws_vpc" "this":\n'
+        '   2:   cidr_blok = "x"\n\nAn argument named "cidr_blok" is not expected here.\n'
     )
-    assert error_summary(output) == 'main.tf:2: Unsupported argument (An argument named "cidr_blok" is not expected here.)'
+    assert (
+        error_summary(output) == 'main.tf:2: Unsupported argument (An argument named "cidr_blok" is not expected here.)'
+    )
     assert error_summary("plain failure\n\n") == "plain failure"

@@ -31,15 +31,20 @@ def _env(sandbox: SandboxInstall) -> dict[str, str]:
 def test_plugin_refuses_to_run_outside_terraform(sandbox: SandboxInstall) -> None:
     env = _env(sandbox)
     del env[MAGIC_COOKIE_KEY]
-    proc = subprocess.run([str(sandbox.plugin_path)], env=env, capture_output=True, text=True, timeout=60,
-                          check=False)
+    proc = subprocess.run([str(sandbox.plugin_path)], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 1
     assert "Terraform plugin" in proc.stderr
 
 
 def test_handshake_tls_schema_plan_and_shutdown(sandbox: SandboxInstall) -> None:
-    proc = subprocess.Popen([str(sandbox.plugin_path)], env=_env(sandbox), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(sandbox.plugin_path)],
+        env=_env(sandbox),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
@@ -49,10 +54,14 @@ def test_handshake_tls_schema_plan_and_shutdown(sandbox: SandboxInstall) -> None
         der = base64.b64decode(cert_b64 + "=" * (-len(cert_b64) % 4))
         pem = ssl.DER_cert_to_PEM_cert(der).encode()
         creds = grpc.ssl_channel_credentials(root_certificates=pem)
-        channel = grpc.secure_channel(address, creds, options=[
-            ("grpc.ssl_target_name_override", "localhost"),
-            ("grpc.max_receive_message_length", 256 << 20),
-        ])
+        channel = grpc.secure_channel(
+            address,
+            creds,
+            options=[
+                ("grpc.ssl_target_name_override", "localhost"),
+                ("grpc.max_receive_message_length", 256 << 20),
+            ],
+        )
         stub = pb_grpc.ProviderStub(channel)
         schema = stub.GetProviderSchema(pb.GetProviderSchema.Request(), timeout=60)
         doc = load_schema(sandbox.schema_path)
@@ -61,28 +70,36 @@ def test_handshake_tls_schema_plan_and_shutdown(sandbox: SandboxInstall) -> None
         assert len(schema.ephemeral_resource_schemas) == len(doc.ephemeral)
         eks = schema.resource_schemas["aws_eks_cluster"].block
         vpc_config = next(b for b in eks.block_types if b.type_name == "vpc_config")
-        assert (vpc_config.nesting, vpc_config.min_items, vpc_config.max_items) == (
-            pb.Schema.NestedBlock.LIST, 1, 1)
-        wo = next(a for a in schema.resource_schemas["aws_secretsmanager_secret_version"].block.attributes
-                  if a.name == "secret_string_wo")
+        assert (vpc_config.nesting, vpc_config.min_items, vpc_config.max_items) == (pb.Schema.NestedBlock.LIST, 1, 1)
+        wo = next(
+            a
+            for a in schema.resource_schemas["aws_secretsmanager_secret_version"].block.attributes
+            if a.name == "secret_string_wo"
+        )
         assert wo.write_only and wo.sensitive and json.loads(wo.type) == "string"
 
         ty = doc.implied_type("resource", "aws_vpc")
         proposed = {name: None for name in ty[1]}
         proposed.update(cidr_block="10.1.0.0/16", tags={"Name": "n"})
-        planned = stub.PlanResourceChange(pb.PlanResourceChange.Request(
-            type_name="aws_vpc",
-            prior_state=pb.DynamicValue(msgpack=encode_msgpack(None, ty)),
-            proposed_new_state=pb.DynamicValue(msgpack=encode_msgpack(proposed, ty)),
-            config=pb.DynamicValue(msgpack=encode_msgpack(proposed, ty)),
-        ), timeout=60)
+        planned = stub.PlanResourceChange(
+            pb.PlanResourceChange.Request(
+                type_name="aws_vpc",
+                prior_state=pb.DynamicValue(msgpack=encode_msgpack(None, ty)),
+                proposed_new_state=pb.DynamicValue(msgpack=encode_msgpack(proposed, ty)),
+                config=pb.DynamicValue(msgpack=encode_msgpack(proposed, ty)),
+            ),
+            timeout=60,
+        )
         value = decode_msgpack(planned.planned_state.msgpack, ty)
         assert value["id"] is UNKNOWN and value["arn"] is UNKNOWN
         assert value["cidr_block"] == "10.1.0.0/16"
         assert value["tags_all"] == {"Name": "n"}
         attrs = doc.block("resource", "aws_vpc")["attributes"]
-        opt_computed = [n for n, a in attrs.items() if a.get("optional") and a.get("computed")
-                        and n not in ("region", "tags_all", "cidr_block", "tags")]
+        opt_computed = [
+            n
+            for n, a in attrs.items()
+            if a.get("optional") and a.get("computed") and n not in ("region", "tags_all", "cidr_block", "tags")
+        ]
         only_optional = [n for n, a in attrs.items() if a.get("optional") and not a.get("computed")]
         assert opt_computed and only_optional
         # Unset optional+computed: unknown on create; unset optional-only: stays null.
@@ -124,3 +141,18 @@ def test_prepare_workdir_leaves_committed_lock_file_alone(tmp_path: Path) -> Non
     assert (work / "main.tf").is_file()
     assert not (work / ".terraform.lock.hcl").exists()
     assert (src / ".terraform.lock.hcl").read_text() == real_lock
+
+
+def test_doctor_info_describes_schema(sandbox: SandboxInstall) -> None:
+    from toolkit.sandbox import info
+
+    doc = load_schema(sandbox.schema_path)
+    got = info(sandbox.schema_path)
+    assert got["schema_sha256"] == sandbox.schema_sha256 == doc.sha256
+    assert got["provider_version"] == "6.47.0"
+    assert (got["resource_types"], got["data_source_types"], got["ephemeral_resource_types"]) == (
+        len(doc.resources),
+        len(doc.data_sources),
+        len(doc.ephemeral),
+    )
+    assert got["resource_types"] > 1000

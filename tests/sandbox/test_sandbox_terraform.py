@@ -22,9 +22,12 @@ def test_plan_has_every_resource_and_marks_computed_unknown(planned: Planned) ->
     assert planned.has_changes
     addresses = {rc["address"] for rc in planned.plan["resource_changes"]}
     assert addresses == {
-        "aws_vpc.this", "aws_kms_key.this", "aws_secretsmanager_secret.db",
+        "aws_vpc.this",
+        "aws_kms_key.this",
+        "aws_secretsmanager_secret.db",
         "aws_secretsmanager_secret_version.db",
-        'aws_subnet.private["eu-central-1a"]', 'aws_subnet.private["eu-central-1b"]',
+        'aws_subnet.private["eu-central-1a"]',
+        'aws_subnet.private["eu-central-1b"]',
     }
     vpc = planned.change("aws_vpc.this")
     assert vpc["actions"] == ["create"]
@@ -132,9 +135,15 @@ def test_plan_reports_a_held_state_lock(sandbox: SandboxInstall, tmp_path: Path)
     tf.init(backend=False)
     state = workdir / "terraform.tfstate"
     state.write_text("")
-    info = {"ID": "5b1c0e5e-aaaa-bbbb-cccc-000000000001", "Operation": "OperationTypeApply",
-            "Info": "", "Who": "alice@ci-runner", "Version": "1.15.5",
-            "Created": "2026-01-01T00:00:00Z", "Path": "terraform.tfstate"}
+    info = {
+        "ID": "5b1c0e5e-aaaa-bbbb-cccc-000000000001",
+        "Operation": "OperationTypeApply",
+        "Info": "",
+        "Who": "alice@ci-runner",
+        "Version": "1.15.5",
+        "Created": "2026-01-01T00:00:00Z",
+        "Path": "terraform.tfstate",
+    }
     (workdir / ".terraform.tfstate.lock.info").write_text(json.dumps(info))
     with open(state, "r+") as held:
         fcntl.lockf(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -180,3 +189,26 @@ def test_embedded_engine_info_and_var_refusal(tmp_path: Path) -> None:
     assert re.fullmatch(r"1\.\d+\.\d+", info["version"])
     with pytest.raises(ValueError):
         Terraform(tmp_path).run(["plan", "-var=password=hunter2"])
+
+
+def test_reattached_provider_keeps_aliases_apart_and_matches(sandbox: SandboxInstall, tmp_path: Path) -> None:
+    from toolkit.sandbox.reattach import reattached_provider
+
+    workdir = prepare_workdir(FIXTURES / "aliases", tmp_path / "aliases")
+    Terraform(workdir, env=sandbox.env()).init(backend=False)
+    plans = {}
+    with reattached_provider(sandbox) as reattach_env:
+        assert "TF_REATTACH_PROVIDERS" in reattach_env
+        tf = Terraform(workdir, env={**sandbox.env(), **reattach_env})
+        assert tf.validate().valid
+        plans["reattached"] = tf.show_json(tf.plan(workdir / "tfplan-r").plan_file)
+    tf = Terraform(workdir, env=sandbox.env())
+    plans["per-step"] = tf.show_json(tf.plan(workdir / "tfplan-p").plan_file)
+    for plan in plans.values():
+        outputs = plan["planned_values"]["outputs"]
+        assert outputs["accounts"]["value"] == ["111111111111", "222222222222"]
+        assert outputs["eu_azs"]["value"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+        after = {rc["address"]: rc["change"]["after"] for rc in plan["resource_changes"]}
+        assert after["aws_vpc.us"]["tags_all"] == {"zone": "us"} and after["aws_vpc.us"]["region"] == "us-east-1"
+        assert after["aws_vpc.eu"]["tags_all"] == {"zone": "eu"} and after["aws_vpc.eu"]["region"] == "eu-west-1"
+    assert plans["reattached"]["resource_changes"] == plans["per-step"]["resource_changes"]

@@ -10,7 +10,14 @@ Public API (used by ``infra report``)::
 from toolkit.report.build import build_report
 from toolkit.report.catalogue import Catalogue, Control, load_catalogue
 from toolkit.report.models import SCHEMA_VERSION, STATUS_LABELS, STATUSES, Report
-from toolkit.report.render import FORMATS, render, render_html, render_json, render_markdown, write_report
+from toolkit.report.renderers import (
+    FORMATS,
+    render,
+    render_html,
+    render_json,
+    render_markdown,
+    write_report,
+)
 
 __all__ = [
     "FORMATS",

@@ -13,7 +13,6 @@ from typing import Any, Literal
 import toolkit
 from toolkit.errors import UserError
 from toolkit.fsutil import sha256_file
-from toolkit.waivers import Waiver, load_waivers
 from toolkit.report.catalogue import CATALOGUE_PATH, Catalogue, Control, load_catalogue
 from toolkit.report.inputs import (
     Finding,
@@ -43,6 +42,7 @@ from toolkit.report.models import (
     Summary,
     WaiverInForce,
 )
+from toolkit.waivers import Waiver, load_waivers
 
 REDACTED = "(sensitive)"
 WAIVERS_PATH = Path("policy") / "waivers.yaml"
@@ -75,11 +75,14 @@ class RegionInputs:
         return f"{self.environment}/{self.region}"
 
 
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _rel(path: Path, *bases: Path) -> str:
+    """``path`` relative to the first base that contains it (reports never hold absolute paths)."""
+    for base in bases:
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.name
 
 
 def git_info(project_root: Path) -> GitInfo:
@@ -162,6 +165,10 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _parse_date(text: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text[:10])
@@ -231,22 +238,25 @@ def overall_status(results: Sequence[ControlResult]) -> Status:
     return min(applicable, key=lambda s: STATUS_RANK[s])
 
 
-def _hash(path: Path, root: Path) -> HashedFile:
-    return HashedFile(path=_rel(path, root), sha256=sha256_file(path), verified="recorded")
+def _hash(path: Path, *bases: Path) -> HashedFile:
+    return HashedFile(path=_rel(path, *bases), sha256=sha256_file(path), verified="recorded")
 
 
-def _scan_inputs(ri: RegionInputs, root: Path, issues: list[Issue]) -> list[HashedFile]:
+def _verify_inputs(ri: RegionInputs, recorded_inputs: dict[str, str], stage: str, root: Path,
+                   issues: list[Issue]) -> list[HashedFile]:
+    """Compare the hashes a stage recorded with the files found now (project root or region dir)."""
     out: list[HashedFile] = []
-    for rel, recorded in sorted(ri.findings.inputs.items()):
+    for rel, recorded in sorted(recorded_inputs.items()):
         candidates = [root / rel, ri.directory / rel]
         found = next((p for p in candidates if p.is_file()), None)
+        verified: Literal["match", "mismatch", "missing"]
         if found is None:
             verified = "missing"
         elif sha256_file(found) == recorded.lower():
             verified = "match"
         else:
             verified = "mismatch"
-            issues.append(Issue(scope=ri.scope, message=f"scan input {rel} changed after the scan "
+            issues.append(Issue(scope=ri.scope, message=f"{stage} input {rel} changed after the {stage} "
                                 f"(recorded {recorded[:12]}, now {sha256_file(found)[:12]})"))
         out.append(HashedFile(path=rel, sha256=recorded, verified=verified))
     return out
@@ -304,7 +314,7 @@ def build_report(
     """
     root = Path(project_root)
     artifacts_dir = Path(artifacts_dir)
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     today = now.date()
     cat_path = catalogue_path or root / CATALOGUE_PATH
     catalogue: Catalogue = load_catalogue(cat_path)
@@ -331,8 +341,8 @@ def build_report(
         scopes.append(Scope(
             environment=ri.environment, region=ri.region, aws_region=ri.summary.aws_region,
             mode=ri.summary.mode,
-            residency_zone=ri.tfvars.get("residency_zone") if isinstance(ri.tfvars.get("residency_zone"), str) else None,
-            account_id=ri.tfvars.get("account_id") if isinstance(ri.tfvars.get("account_id"), str) else None,
+            residency_zone=_str_or_none(ri.tfvars.get("residency_zone")),
+            account_id=_str_or_none(ri.tfvars.get("account_id")),
             tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {},
             counts=counts, planned_changes=dict(ri.summary.counts),
             protected_changes=sorted(c.address for c in ri.summary.protected_changes),
@@ -346,8 +356,10 @@ def build_report(
             provider_version=ri.summary.provider.version,
             provider_schema_sha256=ri.summary.provider.schema_sha256,
             plan_sha256=ri.plan_sha256, plan_generated_at=ri.summary.generated_at,
-            artifacts=[_hash(ri.directory / n, root) for n in ARTIFACT_FILES if (ri.directory / n).is_file()],
-            scan_inputs=_scan_inputs(ri, root, issues),
+            artifacts=[_hash(ri.directory / n, root, artifacts_dir.parent)
+                       for n in ARTIFACT_FILES if (ri.directory / n).is_file()],
+            plan_inputs=_verify_inputs(ri, ri.summary.inputs_sha256, "plan", root, issues),
+            scan_inputs=_verify_inputs(ri, ri.findings.inputs, "scan", root, issues),
         ))
 
     frameworks: list[FrameworkSummary] = []

@@ -30,7 +30,7 @@ class Change(_Input):
 
 class ProviderInfo(_Input):
     source: str
-    version: str
+    version: str | None = None
     schema_path: str | None = None
     schema_sha256: str | None = None
 
@@ -45,10 +45,11 @@ class PlanSummary(_Input):
     changes: list[Change]
     protected_changes: list[Change] = Field(default_factory=list)
     by_type: dict[str, dict[str, int]] = Field(default_factory=dict)
-    terraform_version: str
+    terraform_version: str | None = None
     provider: ProviderInfo
     plan_sha256: str
     generated_at: str
+    inputs_sha256: dict[str, str] = Field(default_factory=dict)
 
 
 class FindingWaiver(_Input):
@@ -154,7 +155,7 @@ def sensitive_values(plan: Any) -> set[str]:
                 if k in value:
                     masked(value[k], m)
         elif isinstance(mask, list) and isinstance(value, list):
-            for v, m in zip(value, mask):
+            for v, m in zip(value, mask, strict=False):
                 masked(v, m)
 
     if not isinstance(plan, dict):
@@ -180,7 +181,7 @@ def sensitive_values(plan: Any) -> set[str]:
         for out in (values.get("outputs") or {}).values():
             if isinstance(out, dict) and out.get("sensitive"):
                 leaves(out.get("value"))
-    for name, out in (plan.get("output_changes") or {}).items():
+    for out in (plan.get("output_changes") or {}).values():
         if isinstance(out, dict):
             masked(out.get("after"), out.get("after_sensitive"))
             masked(out.get("before"), out.get("before_sensitive"))

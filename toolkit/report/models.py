@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 SCHEMA_ID = "https://infra-toolkit.dev/schemas/compliance-report/v1.json"
 
 Status = Literal["met", "met_with_exception", "not_met", "not_applicable"]
@@ -155,14 +155,17 @@ class RegionProvenance(_Model):
     environment: str
     region: str
     mode: Mode
-    terraform_version: str
+    terraform_version: str | None
     checkov_version: str
     provider_source: str
-    provider_version: str
+    provider_version: str | None
     provider_schema_sha256: str | None = None
     plan_sha256: str = Field(description="sha256 of the binary tfplan (plan.sha256).")
     plan_generated_at: str
     artifacts: list[HashedFile] = Field(description="summary.json, plan.json, findings.json ...")
+    plan_inputs: list[HashedFile] = Field(
+        default_factory=list, description="Inputs recorded in summary.json (tfvars, backend config)."
+    )
     scan_inputs: list[HashedFile] = Field(description="Inputs recorded in findings.json.")
 
 
@@ -198,7 +201,7 @@ class Summary(_Model):
 class Report(_Model):
     """A compliance report for one or more environments."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     kind: Literal["infra-compliance-report"] = "infra-compliance-report"
     title: str
     environments: list[str]

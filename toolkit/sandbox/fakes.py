@@ -76,7 +76,14 @@ _ID_SUFFIXES = (
     ("network_interface_id", "eni"),
     ("allocation_id", "eipalloc"),
 )
-_EC2_TYPES = set(_EC2_PREFIXES) | {"default_security_group", "default_route_table", "default_network_acl", "route_table_association", "main_route_table_association", "vpc_dhcp_options"}
+_EC2_TYPES = set(_EC2_PREFIXES) | {
+    "default_security_group",
+    "default_route_table",
+    "default_network_acl",
+    "route_table_association",
+    "main_route_table_association",
+    "vpc_dhcp_options",
+}
 _GLOBAL_SERVICES = {"iam", "route53", "cloudfront", "organizations", "s3"}
 
 
@@ -149,7 +156,8 @@ class Faker:
         elif self.short == "cloudwatch_log_group":
             return f"arn:{self.ctx.partition}:logs:{region}:{account}:log-group:{self.ident}"
         elif service == "secretsmanager":
-            return f"arn:{self.ctx.partition}:secretsmanager:{region}:{account}:secret:{self.name or self.ident}-{self.hexid(6)}"
+            secret = f"{self.name or self.ident}-{self.hexid(6)}"
+            return f"arn:{self.ctx.partition}:secretsmanager:{region}:{account}:secret:{secret}"
         if service == "s3":
             return f"arn:{self.ctx.partition}:s3:::{self.ident}"
         if service in _GLOBAL_SERVICES:
@@ -179,7 +187,9 @@ class Faker:
             if attr.endswith(suffix):
                 return f"{prefix}-{self.hexid(17, path)}"
         if attr.endswith("_arn") or attr == "arn":
-            return f"arn:{self.ctx.partition}:{self.short.split('_')[0]}:{self.ctx.region}:{self.ctx.account_id}:{attr[:-4] or 'resource'}/{self.hexid(12, path)}"
+            service, kind = self.short.split("_")[0], attr[:-4] or "resource"
+            where = f"{self.ctx.partition}:{service}:{self.ctx.region}:{self.ctx.account_id}"
+            return f"arn:{where}:{kind}/{self.hexid(12, path)}"
         if attr == "endpoint" or attr.endswith(("_endpoint", "_url")):
             return f"https://{self.hexid(16, path)}.{self.ctx.region}.sandbox.amazonaws.com"
         if attr.endswith("_id"):
@@ -223,12 +233,12 @@ class Faker:
         if kind == "map":
             return {k: self.fill_unknowns(v, ty[1], attr, f"{path}[{k}]") for k, v in value.items()}
         if kind == "object":
-            return {
-                k: self.fill_unknowns(value.get(k), t, k, f"{path}.{k}" if path else k)
-                for k, t in ty[1].items()
-            }
+            return {k: self.fill_unknowns(value.get(k), t, k, f"{path}.{k}" if path else k) for k, t in ty[1].items()}
         if kind == "tuple":
-            return [self.fill_unknowns(v, t, attr, f"{path}[{i}]") for i, (v, t) in enumerate(zip(value, ty[1]))]
+            return [
+                self.fill_unknowns(v, t, attr, f"{path}[{i}]")
+                for i, (v, t) in enumerate(zip(value, ty[1], strict=False))
+            ]
         return value
 
 
@@ -274,7 +284,9 @@ def read_data_source(ctx: Context, type_name: str, config: dict[str, Any]) -> di
     elif type_name == "aws_partition":
         part = ctx.partition
         suffix = "amazonaws.com.cn" if part == "aws-cn" else "amazonaws.com"
-        state.update(partition=part, dns_suffix=suffix, reverse_dns_prefix=".".join(reversed(suffix.split("."))), id=part)
+        state.update(
+            partition=part, dns_suffix=suffix, reverse_dns_prefix=".".join(reversed(suffix.split("."))), id=part
+        )
     elif type_name == "aws_region":
         name = state.get("region") or state.get("name") or ctx.region
         state.update(
@@ -332,7 +344,12 @@ def _statement(stmt: dict[str, Any]) -> dict[str, Any]:
     if stmt.get("sid"):
         out["Sid"] = stmt["sid"]
     out["Effect"] = stmt.get("effect") or "Allow"
-    for key, name in (("actions", "Action"), ("not_actions", "NotAction"), ("resources", "Resource"), ("not_resources", "NotResource")):
+    for key, name in (
+        ("actions", "Action"),
+        ("not_actions", "NotAction"),
+        ("resources", "Resource"),
+        ("not_resources", "NotResource"),
+    ):
         if stmt.get(key):
             out[name] = _string_or_list(stmt[key])
     if stmt.get("principals"):
@@ -371,11 +388,15 @@ def render_policy_document(config: dict[str, Any]) -> dict[str, Any]:
     """The IAM policy JSON that ``aws_iam_policy_document`` would render."""
     plain = to_plain(config)
     statements: list[dict[str, Any]] = []
-    for src in list(plain.get("source_policy_documents") or []) + ([plain["source_json"]] if plain.get("source_json") else []):
+    for src in list(plain.get("source_policy_documents") or []) + (
+        [plain["source_json"]] if plain.get("source_json") else []
+    ):
         statements = _merge_by_sid(statements, _statements_of(src))
     own = [_statement(s) for s in plain.get("statement") or []]
     statements = _merge_by_sid(statements, own)
-    for ovr in ([plain["override_json"]] if plain.get("override_json") else []) + list(plain.get("override_policy_documents") or []):
+    for ovr in ([plain["override_json"]] if plain.get("override_json") else []) + list(
+        plain.get("override_policy_documents") or []
+    ):
         statements = _merge_by_sid(statements, _statements_of(ovr))
     doc: dict[str, Any] = {"Version": plain.get("version") or "2012-10-17"}
     if plain.get("policy_id"):

@@ -87,7 +87,7 @@ def _launcher(python: str) -> str:
         "# infra sandbox provider for hashicorp/aws (generated; do not edit)\n"
         f"PYTHONPATH={shlex.quote(str(package_root))}${{PYTHONPATH:+:$PYTHONPATH}}\n"
         "export PYTHONPATH\n"
-        f"exec {shlex.quote(python)} -m toolkit.sandbox.server \"$@\"\n"
+        f'exec {shlex.quote(python)} -m toolkit.sandbox.server "$@"\n'
     )
 
 

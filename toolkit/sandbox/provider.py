@@ -42,10 +42,25 @@ class SandboxProvider(pb_grpc.ProviderServicer):
         self._schema: ProviderSchema | None = None
         self._lock = threading.Lock()
         self._on_stop = on_stop
-        self.ctx = fakes.Context(
+        # One provider configuration per client connection: Terraform opens one
+        # connection per provider instance (aliases, regions), also when several
+        # Terraform processes share one reattached server.
+        self._contexts: dict[str, fakes.Context] = {}
+
+    @staticmethod
+    def _default_context() -> fakes.Context:
+        return fakes.Context(
             region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or fakes.DEFAULT_REGION,
             account_id=os.environ.get(ACCOUNT_ENV) or fakes.DEFAULT_ACCOUNT_ID,
         )
+
+    def context_for(self, context: Any) -> fakes.Context:
+        peer = str(context.peer()) if context is not None else ""
+        with self._lock:
+            ctx = self._contexts.get(peer)
+            if ctx is None:
+                ctx = self._contexts[peer] = self._default_context()
+            return ctx
 
     # ------------------------------------------------------------ helpers
 
@@ -110,19 +125,20 @@ class SandboxProvider(pb_grpc.ProviderServicer):
 
     def ConfigureProvider(self, request: Any, context: Any) -> Any:
         config = self._decode(request.config, self._type("provider", "")) or {}
+        ctx = self.context_for(context)
         region = config.get("region")
         if isinstance(region, str) and region:
-            self.ctx.region = region
+            ctx.region = region
         allowed = config.get("allowed_account_ids")
         if isinstance(allowed, list):
             known = sorted(a for a in allowed if isinstance(a, str))
             if known:
-                self.ctx.account_id = known[0]
+                ctx.account_id = known[0]
         tags: dict[str, str] = {}
         for blk in config.get("default_tags") or []:
             if isinstance(blk, dict) and isinstance(blk.get("tags"), dict):
                 tags.update({k: v for k, v in blk["tags"].items() if isinstance(v, str)})
-        self.ctx.default_tags = tags
+        ctx.default_tags = tags
         return pb.ConfigureProvider.Response()
 
     # ------------------------------------------------------------ resources
@@ -146,18 +162,19 @@ class SandboxProvider(pb_grpc.ProviderServicer):
         create = prior is None
         planned = _plan_block(block, proposed, create)
         if create and "region" in block.get("attributes", {}) and planned.get("region") in (None, UNKNOWN):
-            planned["region"] = self.ctx.region
+            planned["region"] = self.context_for(context).region
         if "tags_all" in block.get("attributes", {}):
-            planned["tags_all"] = self._tags_all(planned.get("tags"))
+            planned["tags_all"] = self._tags_all(self.context_for(context), planned.get("tags"))
         return pb.PlanResourceChange.Response(
             planned_state=self._dv(planned, ty),
             planned_private=request.prior_private,
         )
 
-    def _tags_all(self, tags: Any) -> Any:
+    @staticmethod
+    def _tags_all(ctx: fakes.Context, tags: Any) -> Any:
         if tags is UNKNOWN:
             return UNKNOWN
-        merged = dict(self.ctx.default_tags)
+        merged = dict(ctx.default_tags)
         if isinstance(tags, dict):
             for key, val in tags.items():
                 if val is UNKNOWN:
@@ -172,7 +189,7 @@ class SandboxProvider(pb_grpc.ProviderServicer):
         if planned is None:
             return pb.ApplyResourceChange.Response(new_state=request.planned_state)
         config = self._decode(request.config, ty)
-        faker = fakes.Faker(self.ctx, type_name, config)
+        faker = fakes.Faker(self.context_for(context), type_name, config)
         block = self.schema.block("resource", type_name)
         attrs = block.get("attributes", {})
         for name, attr in attrs.items():
@@ -186,8 +203,12 @@ class SandboxProvider(pb_grpc.ProviderServicer):
 
     def ImportResourceState(self, request: Any, context: Any) -> Any:
         return pb.ImportResourceState.Response(
-            diagnostics=[_diag("Import is not supported by the sandbox provider",
-                               "The sandbox cannot look up real AWS objects; import with the real provider (--cloud).")]
+            diagnostics=[
+                _diag(
+                    "Import is not supported by the sandbox provider",
+                    "The sandbox cannot look up real AWS objects; import with the real provider (--cloud).",
+                )
+            ]
         )
 
     def MoveResourceState(self, request: Any, context: Any) -> Any:
@@ -202,11 +223,11 @@ class SandboxProvider(pb_grpc.ProviderServicer):
         ty = self._type("data", type_name)
         config = self._decode(request.config, ty) or {}
         try:
-            state = fakes.read_data_source(self.ctx, type_name, config)
+            state = fakes.read_data_source(self.context_for(context), type_name, config)
         except (ValueError, KeyError, TypeError) as exc:
             return pb.ReadDataSource.Response(diagnostics=[_diag(f"sandbox: cannot read {type_name}", str(exc))])
         block = self.schema.block("data", type_name)
-        state = _fill_computed(block, state, fakes.Faker(self.ctx, type_name, config))
+        state = _fill_computed(block, state, fakes.Faker(self.context_for(context), type_name, config))
         return pb.ReadDataSource.Response(state=self._dv(state, ty))
 
     # ------------------------------------------------------------ ephemeral
@@ -222,9 +243,9 @@ class SandboxProvider(pb_grpc.ProviderServicer):
             except ValueError as exc:
                 return pb.OpenEphemeralResource.Response(diagnostics=[_diag("Invalid password settings", str(exc))])
         if "region" in result and result["region"] is None:
-            result["region"] = self.ctx.region
+            result["region"] = self.context_for(context).region
         block = self.schema.block("ephemeral", type_name)
-        result = _fill_computed(block, result, fakes.Faker(self.ctx, type_name, config))
+        result = _fill_computed(block, result, fakes.Faker(self.context_for(context), type_name, config))
         return pb.OpenEphemeralResource.Response(result=self._dv(result, ty))
 
     def RenewEphemeralResource(self, request: Any, context: Any) -> Any:

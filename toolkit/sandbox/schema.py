@@ -89,9 +89,7 @@ def load_schema(path: Path) -> ProviderSchema:
         doc = json.loads(data)
         aws = doc["provider_schemas"][PROVIDER_ADDRESS]
     except (ValueError, KeyError, TypeError):
-        raise UserError(
-            f"{path}: not a provider schema document with provider_schemas.{PROVIDER_ADDRESS}"
-        ) from None
+        raise UserError(f"{path}: not a provider schema document with provider_schemas.{PROVIDER_ADDRESS}") from None
     return ProviderSchema(
         path=path,
         sha256=hashlib.sha256(data).hexdigest(),

@@ -27,6 +27,11 @@ STATUS_COLOURS = {
     "not_met": "#c62828",
     "not_applicable": "#9e9e9e",
 }
+SANDBOX_NOTE = (
+    "Sandbox mode: the plans were made offline against the real provider schema; provider-side "
+    "checks, provider defaults and forced replacements are not known. A cloud-mode run is needed "
+    "before the report can stand for what AWS will do."
+)
 STATUS_SYMBOLS = {"met": "✓", "met_with_exception": "!", "not_met": "✗", "not_applicable": "–"}
 
 
@@ -127,7 +132,7 @@ def _environment() -> Environment:
     )
     env.filters["slug"] = slug
     env.filters["status_label"] = lambda s: STATUS_LABELS[s]
-    env.globals.update(STATUSES=STATUSES, STATUS_LABELS=STATUS_LABELS,
+    env.globals.update(SANDBOX_NOTE=SANDBOX_NOTE, STATUSES=STATUSES, STATUS_LABELS=STATUS_LABELS,
                        STATUS_COLOURS=STATUS_COLOURS, STATUS_SYMBOLS=STATUS_SYMBOLS)
     return env
 
@@ -179,8 +184,8 @@ def _row(cells: Sequence[str]) -> str:
 def render_markdown(report: Report, *, evidence: Literal["all", "exceptions"] = "all") -> str:
     """Markdown with the same statuses as the JSON.
 
-    ``evidence="exceptions"`` lists evidence only for results that are not plainly met
-    (shorter, for pull-request comments); ``"all"`` lists every check result.
+    ``evidence="exceptions"`` lists only failed and waived results (short enough for a
+    pull-request comment); ``"all"`` lists every check result.
     """
     out: list[str] = []
     w = out.append
@@ -250,7 +255,7 @@ def render_markdown(report: Report, *, evidence: Literal["all", "exceptions"] = 
             for r in c.results:
                 w(_row([md(f"{r.environment}/{r.region}"), STATUS_LABELS[r.status], md(r.reason)]))
             rows = [(r, e) for r in c.results for e in r.evidence
-                    if evidence == "all" or r.status != "met"]
+                    if evidence == "all" or e.result != "passed"]
             if rows:
                 w("")
                 w(_row(["Region", "Check", "Result", "Resource", "File:line", "Waiver"]))
@@ -281,19 +286,34 @@ def render_markdown(report: Report, *, evidence: Literal["all", "exceptions"] = 
     w(f"- Control catalogue: {md_code(prov.catalogue.path)} sha256 {md_code(prov.catalogue.sha256)}")
     if prov.waivers_file:
         w(f"- Waivers file: {md_code(prov.waivers_file.path)} sha256 {md_code(prov.waivers_file.sha256)}")
+    if any(rp.mode == "sandbox" for rp in prov.regions):
+        w(f"- {md(SANDBOX_NOTE)}")
     w("")
     w(_row(["Scope", "Mode", "Terraform", "checkov", "Provider", "Schema sha256", "Plan sha256"]))
     w(_row(["---"] * 7))
     for rp in prov.regions:
-        w(_row([md(f"{rp.environment}/{rp.region}"), md(rp.mode), md(rp.terraform_version),
-                md(rp.checkov_version), md(f"{rp.provider_source} {rp.provider_version}"),
+        w(_row([md(f"{rp.environment}/{rp.region}"), md(rp.mode), md(rp.terraform_version or "unknown"),
+                md(rp.checkov_version), md(f"{rp.provider_source} {rp.provider_version or 'unknown'}"),
                 md_code(rp.provider_schema_sha256 or "-"), md_code(rp.plan_sha256)]))
     w("")
-    w(_row(["Scope", "File", "sha256", "Verified"]))
-    w(_row(["---"] * 4))
+    w(_row(["Scope", "Kind", "File", "sha256", "Verified"]))
+    w(_row(["---"] * 5))
+    summarised: list[str] = []
     for rp in prov.regions:
-        for f in [*rp.artifacts, *rp.scan_inputs]:
-            w(_row([md(f"{rp.environment}/{rp.region}"), md_code(f.path), md_code(f.sha256), md(f.verified)]))
+        for kind, files in (("artifact", rp.artifacts), ("plan input", rp.plan_inputs),
+                            ("scan input", rp.scan_inputs)):
+            if evidence == "exceptions" and kind != "artifact":
+                # Short form: inputs that still match are counted, not listed.
+                matching = [f for f in files if f.verified == "match"]
+                files = [f for f in files if f.verified != "match"]
+                if matching:
+                    summarised.append(f"{rp.environment}/{rp.region}: {len(matching)} {kind}s match")
+            for f in files:
+                w(_row([md(f"{rp.environment}/{rp.region}"), kind, md_code(f.path), md_code(f.sha256),
+                        md(f.verified)]))
+    if summarised:
+        w("")
+        w(md("; ".join(summarised)) + " (hashes in the full report).")
     w("")
     w(f"_{md(report.summary.note)}_")
     w("")
