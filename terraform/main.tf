@@ -1,14 +1,20 @@
+data "aws_partition" "current" {}
+
 locals {
   # How each key purpose may be used. Keys are never usable by "*": principals of this account
-  # use them through the named AWS services, and CloudWatch Logs only for this account's groups.
+  # use them through the named AWS services, CloudWatch Logs only for this account's groups,
+  # and the EKS control plane through its role's IAM policy (scoped to the key).
+  # EBS: EC2 Auto Scaling launches the system nodes with its service-linked role, which has no
+  # KMS permission of its own, so the key policy names it (the role must exist: see README).
+  autoscaling_role = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
   kms_key_usage = {
-    "eks-secrets"     = { via_services = ["eks"], service_principals = [] }
-    "logs"            = { via_services = [], service_principals = ["logs"] }
-    "ebs"             = { via_services = ["ec2"], service_principals = [] }
-    "secrets-manager" = { via_services = ["secretsmanager"], service_principals = [] }
-    "state"           = { via_services = ["s3", "dynamodb"], service_principals = [] }
+    "eks-secrets"     = { via_services = [], service_principals = [], users = [], allow_iam_policies = true }
+    "logs"            = { via_services = [], service_principals = ["logs"], users = [], allow_iam_policies = false }
+    "ebs"             = { via_services = ["ec2"], service_principals = [], users = [local.autoscaling_role], allow_iam_policies = false }
+    "secrets-manager" = { via_services = ["secretsmanager"], service_principals = [], users = [], allow_iam_policies = false }
+    "state"           = { via_services = ["s3", "dynamodb"], service_principals = [], users = [], allow_iam_policies = false }
   }
-  kms_default_usage = { via_services = [], service_principals = [] }
+  kms_default_usage = { via_services = [], service_principals = [], users = [], allow_iam_policies = false }
 }
 
 module "kms" {
@@ -25,7 +31,8 @@ module "kms" {
       description        = key.description
       multi_region       = key.multi_region
       replica_regions    = key.replica_regions
-      users              = []
+      users              = lookup(local.kms_key_usage, purpose, local.kms_default_usage).users
+      allow_iam_policies = lookup(local.kms_key_usage, purpose, local.kms_default_usage).allow_iam_policies
       via_services       = lookup(local.kms_key_usage, purpose, local.kms_default_usage).via_services
       service_principals = lookup(local.kms_key_usage, purpose, local.kms_default_usage).service_principals
     }
@@ -69,7 +76,6 @@ module "eks" {
 
   name                   = var.name
   kubernetes_version     = var.eks.kubernetes_version
-  vpc_id                 = module.network.vpc_id
   subnet_ids             = module.network.private_subnet_ids
   endpoint_public_access = var.eks.endpoint_public_access
   public_access_cidrs    = var.eks.public_access_cidrs

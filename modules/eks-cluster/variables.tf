@@ -24,11 +24,6 @@ variable "kubernetes_version" {
   }
 }
 
-variable "vpc_id" {
-  description = "ID of the VPC."
-  type        = string
-}
-
 variable "subnet_ids" {
   description = "Private subnet IDs (at least two zones) for the control plane ENIs and the system node group."
   type        = list(string)
@@ -74,6 +69,17 @@ variable "log_retention_days" {
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  }
+}
+
+variable "support_type" {
+  description = "EKS version support policy: \"STANDARD\" (the cluster is upgraded automatically when standard support ends) or \"EXTENDED\" (extended support, billed extra)."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "EXTENDED"], var.support_type)
+    error_message = "support_type must be STANDARD or EXTENDED."
   }
 }
 

@@ -13,14 +13,15 @@ locals {
   root_arn   = "arn:${local.partition}:iam::${local.account_id}:root"
 
   admin_actions = [
+    # Administration only: no cryptographic actions and no kms:CreateGrant (which could hand
+    # them out), so an administrator cannot read data protected by the key.
     "kms:CancelKeyDeletion",
-    "kms:Create*",
+    "kms:CreateAlias",
     "kms:Delete*",
     "kms:Describe*",
     "kms:Disable*",
     "kms:Enable*",
     "kms:Get*",
-    "kms:ImportKeyMaterial",
     "kms:List*",
     "kms:Put*",
     "kms:ReplicateKey",
@@ -83,6 +84,50 @@ data "aws_iam_policy_document" "key" {
       principals {
         type        = "AWS"
         identifiers = each.value.key.users
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.key.users) > 0 ? [1] : []
+
+    content {
+      sid       = "KeyUserGrantsForAwsResources"
+      effect    = "Allow"
+      actions   = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = each.value.key.users
+      }
+
+      condition {
+        test     = "Bool"
+        variable = "kms:GrantIsForAWSResource"
+        values   = ["true"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.key.allow_iam_policies ? [1] : []
+
+    content {
+      sid       = "UseWhenIamPolicyAllows"
+      effect    = "Allow"
+      actions   = concat(local.usage_actions, ["kms:ListGrants"])
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = [local.root_arn]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:CallerAccount"
+        values   = [local.account_id]
       }
     }
   }

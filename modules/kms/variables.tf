@@ -59,7 +59,8 @@ variable "keys" {
     - description: key description.
     - multi_region: create a multi-Region primary key.
     - replica_regions: regions (of zone_regions, not the key's own region) that get an aws_kms_replica_key; needs multi_region.
-    - users: IAM principal ARNs allowed to use the key directly (encrypt, decrypt, data keys).
+    - users: IAM principal ARNs allowed to use the key directly (encrypt, decrypt, data keys, and grants for AWS resources) — for example the EC2 Auto Scaling service-linked role for encrypted node volumes.
+    - allow_iam_policies: principals of this account may use the key when their own IAM policy allows it (account root as principal, usage actions only; administration stays with administrators).
     - via_services: AWS services (for example "ec2", "secretsmanager", "eks", "s3") through which any principal of the account may use the key (kms:ViaService + kms:CallerAccount).
     - service_principals: service principals that use the key themselves; "logs" is bound to this account's log groups by encryption context.
   EOT
@@ -68,6 +69,7 @@ variable "keys" {
     multi_region       = optional(bool, false)
     replica_regions    = optional(list(string), [])
     users              = optional(list(string), [])
+    allow_iam_policies = optional(bool, false)
     via_services       = optional(list(string), [])
     service_principals = optional(list(string), [])
   }))

@@ -161,3 +161,15 @@ resource "aws_route_table_association" "private" {
   subnet_id      = each.value.id
   route_table_id = aws_route_table.private[each.key].id
 }
+
+# Gateway endpoint: image layers (ECR stores them in S3) and other S3 traffic from the private
+# subnets bypass the NAT gateways, at no charge.
+resource "aws_vpc_endpoint" "s3" {
+  region            = var.region
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${data.aws_region.current.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [for az in local.azs : aws_route_table.private[az].id]
+
+  tags = merge(var.tags, { Name = "${var.name}-s3" })
+}

@@ -52,3 +52,8 @@ output "flow_log_role_arn" {
   description = "ARN of the IAM role used by VPC flow logs."
   value       = aws_iam_role.flow_logs.arn
 }
+
+output "s3_endpoint_id" {
+  description = "ID of the S3 gateway endpoint of the private route tables."
+  value       = aws_vpc_endpoint.s3.id
+}

@@ -23,7 +23,7 @@ resource "aws_secretsmanager_secret" "this" {
 
     content {
       region     = replica.value
-      kms_key_id = var.replica_kms_key_arns[replica.value]
+      kms_key_id = lookup(var.replica_kms_key_arns, replica.value, null)
     }
   }
 
@@ -109,6 +109,13 @@ data "aws_iam_policy_document" "secret" {
       test     = "StringNotEquals"
       variable = "aws:PrincipalAccount"
       values   = [local.account_id]
+    }
+
+    # AWS services acting for this account (replication, rotation) carry no principal account.
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
     }
   }
 

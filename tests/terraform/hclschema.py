@@ -72,7 +72,7 @@ def check_file(path: Path) -> list[str]:
     schema = load_schema()
     try:
         with path.open() as fh:
-            doc = hcl2.load(fh)
+            doc = hcl2.load(fh)  # type: ignore[attr-defined]
     except Exception as exc:  # lark raises several exception types
         return [f"{path}: cannot parse with hcl2: {str(exc).splitlines()[0]}"]
     errors: list[str] = []

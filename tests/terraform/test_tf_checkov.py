@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MODULES, REPO, ROOT_STACK
+from tf_support import MODULES, REPO, ROOT_STACK
 
 CHECKOV = Path(sys.executable).with_name("checkov")
 
@@ -23,9 +23,12 @@ def run_checkov(directory: Path) -> list[dict[str, Any]]:
     if not CHECKOV.is_file():
         pytest.skip(f"checkov not installed next to {sys.executable}")
     proc = subprocess.run(
-        [str(CHECKOV), "-d", str(directory), "--framework", "terraform", "--skip-download", "--compact",
-         "-o", "json"],
-        capture_output=True, text=True, cwd=REPO, timeout=300, check=False,
+        [str(CHECKOV), "-d", str(directory), "--framework", "terraform", "--skip-download", "--compact", "-o", "json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
     )
     assert proc.stdout.strip(), proc.stderr[-2000:]
     data = json.loads(proc.stdout)
@@ -39,7 +42,8 @@ def test_checkov_reports_no_failed_check(directory: Path) -> None:
     summary = reports[0]["summary"]
     failed = [
         f"{f['check_id']} {f['resource']} ({f['file_path']}:{f['file_line_range'][0]})"
-        for report in reports for f in report["results"]["failed_checks"]
+        for report in reports
+        for f in report["results"]["failed_checks"]
     ]
     assert failed == []
     assert summary["parsing_errors"] == 0

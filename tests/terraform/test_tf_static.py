@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import hcl2
-import pytest
-from conftest import MODULES, OWN_MODULES, REPO, ROOT_STACK, SCHEMA, module_dirs
-
 import hclschema
+import pytest
 import tfdocs
+from tf_support import MODULES, OWN_MODULES, REPO, ROOT_STACK, SCHEMA, module_dirs
+
 from toolkit.terraform import Terraform
 
 OWN_DIRS = [MODULES / m for m in OWN_MODULES] + [ROOT_STACK]
@@ -50,7 +50,9 @@ def test_readme_check_detects_drift(tmp_path: Path) -> None:
     assert tfdocs.main([str(module)]) == 1
     assert tfdocs.write_tables(module) is True
     assert tfdocs.main([str(module)]) == 0
-    (module / "variables.tf").write_text('variable "b" {\n  description = "B."\n  type        = number\n  default     = 1\n}\n')
+    (module / "variables.tf").write_text(
+        'variable "b" {\n  description = "B."\n  type        = number\n  default     = 1\n}\n'
+    )
     assert tfdocs.main([str(module)]) == 1
 
 

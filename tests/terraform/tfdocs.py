@@ -27,7 +27,7 @@ def _load(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     with path.open() as fh:
-        data: dict[str, Any] = hcl2.load(fh)
+        data: dict[str, Any] = hcl2.load(fh)  # type: ignore[attr-defined]
     return data
 
 
@@ -39,7 +39,9 @@ def _type_text(source_lines: list[str], start: int, end: int) -> str:
         if not match:
             continue
         text = match.group(1)
-        depth = text.count("(") + text.count("{") + text.count("[") - text.count(")") - text.count("}") - text.count("]")
+        depth = (
+            text.count("(") + text.count("{") + text.count("[") - text.count(")") - text.count("}") - text.count("]")
+        )
         j = i
         while depth > 0 and j + 1 < len(body):
             j += 1
@@ -93,13 +95,15 @@ def render_tables(module_dir: Path) -> str:
             for name, body in block.items():
                 has_default = "default" in body
                 default = _strip_hcl2_meta(_unwrap(body["default"])) if has_default else _NO_DEFAULT
-                inputs.append((
-                    name,
-                    _cell(str(_unwrap(body.get("description", "")))),
-                    _type_text(lines, body["__start_line__"], body["__end_line__"]),
-                    _default(default),
-                    "no" if has_default else "yes",
-                ))
+                inputs.append(
+                    (
+                        name,
+                        _cell(str(_unwrap(body.get("description", "")))),
+                        _type_text(lines, body["__start_line__"], body["__end_line__"]),
+                        _default(default),
+                        "no" if has_default else "yes",
+                    )
+                )
     outputs: list[tuple[str, str]] = []
     for tf_file in sorted(module_dir.glob("*.tf")):
         for block in _load(tf_file).get("output", []):
@@ -107,12 +111,19 @@ def render_tables(module_dir: Path) -> str:
                 outputs.append((name, _cell(str(_unwrap(body.get("description", ""))))))
     inputs.sort(key=lambda row: (row[4] != "yes", row[0]))
     outputs.sort()
-    out = ["## Inputs", "", "| Name | Description | Type | Default | Required |", "|------|-------------|------|---------|:--------:|"]
+    out = [
+        "## Inputs",
+        "",
+        "| Name | Description | Type | Default | Required |",
+        "|------|-------------|------|---------|:--------:|",
+    ]
     for name, desc, typ, default, required in inputs:
-        out.append(f"| <a name=\"input_{name}\"></a> [{name}](#input_{name}) | {desc} | `{typ}` | {default} | {required} |")
+        out.append(
+            f'| <a name="input_{name}"></a> [{name}](#input_{name}) | {desc} | `{typ}` | {default} | {required} |'
+        )
     out += ["", "## Outputs", "", "| Name | Description |", "|------|-------------|"]
     for name, desc in outputs:
-        out.append(f"| <a name=\"output_{name}\"></a> [{name}](#output_{name}) | {desc} |")
+        out.append(f'| <a name="output_{name}"></a> [{name}](#output_{name}) | {desc} |')
     return "\n".join(out) + "\n"
 
 
@@ -141,15 +152,15 @@ def write_tables(module_dir: Path) -> bool:
 def main(argv: list[str]) -> int:
     write = "--write" in argv
     dirs = [Path(a) for a in argv if a != "--write"]
-    stale = []
+    stale: list[str] = []
     for d in dirs:
         if write:
             if write_tables(d):
                 print(f"updated {d / 'README.md'}")
         elif current_tables(d / "README.md") != render_tables(d):
             stale.append(str(d))
-    for d in stale:
-        print(f"{d}/README.md: tables out of date (run: python tests/terraform/tfdocs.py --write {d})")
+    for name in stale:
+        print(f"{name}/README.md: tables out of date (run: python tests/terraform/tfdocs.py --write {name})")
     return 1 if stale else 0
 
 

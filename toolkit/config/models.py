@@ -275,7 +275,7 @@ class Secret(Strict):
     description: FreeText
     generate: bool = True
     length: int = Field(32, ge=16, le=4096)
-    rotation_days: int | None = Field(None, ge=1, le=1000)
+    rotation_days: int | None = Field(None, ge=1, le=90)
     rotation_lambda_arn: LambdaArn | None = None
     replica_regions: list[RegionKey] = Field(default_factory=list)
     value_version: int = Field(1, ge=1)

@@ -7,7 +7,6 @@ provider "aws" {
 variables {
   name                = "prod-us-east"
   kubernetes_version  = "1.33"
-  vpc_id              = "vpc-0123456789abcdef0"
   subnet_ids          = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0ccccccccccccccc3"]
   secrets_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
   logs_kms_key_arn    = "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"
@@ -69,6 +68,11 @@ run "secrets_encryption_logging_and_protection" {
   assert {
     condition     = aws_eks_cluster.this.deletion_protection
     error_message = "Deletion protection is on by default."
+  }
+
+  assert {
+    condition     = aws_eks_cluster.this.upgrade_policy[0].support_type == "STANDARD"
+    error_message = "Standard support (no extended-support charges) is the default."
   }
 }
 
@@ -293,6 +297,16 @@ run "rejects_non_kms_secrets_key" {
   }
 
   expect_failures = [var.secrets_kms_key_arn]
+}
+
+run "rejects_unknown_support_type" {
+  command = plan
+
+  variables {
+    support_type = "LTS"
+  }
+
+  expect_failures = [var.support_type]
 }
 
 run "rejects_long_name" {

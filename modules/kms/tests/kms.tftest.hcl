@@ -90,6 +90,16 @@ run "policy_has_no_wildcard_principal_or_kms_star" {
   }
 
   assert {
+    condition = alltrue([
+      for doc in data.aws_iam_policy_document.key : alltrue([
+        for s in jsondecode(doc.json).Statement : length(setintersection(toset(flatten([s.Action])), toset(["kms:CreateGrant", "kms:Decrypt", "kms:Create*", "kms:*"]))) == 0
+        if s.Sid == "AccountAdministration"
+      ])
+    ])
+    error_message = "Administrators must not hold cryptographic actions or kms:CreateGrant."
+  }
+
+  assert {
     condition     = strcontains(data.aws_iam_policy_document.key["logs/us-east-1"].json, "logs.us-east-1.amazonaws.com")
     error_message = "The logs key must allow the regional CloudWatch Logs principal."
   }
@@ -97,6 +107,43 @@ run "policy_has_no_wildcard_principal_or_kms_star" {
   assert {
     condition     = strcontains(data.aws_iam_policy_document.key["secrets-manager/us-west-2"].json, "secretsmanager.us-west-2.amazonaws.com")
     error_message = "A replica's policy must name the service endpoint of the replica's region."
+  }
+}
+
+run "users_and_iam_delegation_are_opt_in" {
+  command = plan
+
+  variables {
+    keys = {
+      ebs = {
+        description = "EBS volumes"
+        users       = ["arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"]
+      }
+      eks-secrets = {
+        description        = "EKS secrets"
+        allow_iam_policies = true
+      }
+      plain = {
+        description = "Administration only"
+      }
+    }
+  }
+
+  assert {
+    condition     = [for s in jsondecode(data.aws_iam_policy_document.key["plain/us-east-1"].json).Statement : s.Sid] == ["AccountAdministration"]
+    error_message = "A key without users, services or delegation must only be administrable."
+  }
+
+  assert {
+    condition = length([for s in jsondecode(data.aws_iam_policy_document.key["ebs/us-east-1"].json).Statement : s
+    if s.Sid == "KeyUserGrantsForAwsResources" && s.Condition.Bool["kms:GrantIsForAWSResource"] == "true"]) == 1
+    error_message = "Key users may only create grants for AWS resources."
+  }
+
+  assert {
+    condition = length([for s in jsondecode(data.aws_iam_policy_document.key["eks-secrets/us-east-1"].json).Statement : s
+    if s.Sid == "UseWhenIamPolicyAllows" && !contains(flatten([s.Action]), "kms:CreateGrant")]) == 1
+    error_message = "IAM delegation must grant usage actions only."
   }
 }
 

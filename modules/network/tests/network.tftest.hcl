@@ -122,6 +122,15 @@ run "flow_logs_encrypted_and_role_region_qualified" {
   }
 }
 
+run "s3_endpoint_serves_private_route_tables" {
+  command = plan
+
+  assert {
+    condition     = aws_vpc_endpoint.s3.service_name == "com.amazonaws.us-east-1.s3" && aws_vpc_endpoint.s3.vpc_endpoint_type == "Gateway"
+    error_message = "A regional S3 gateway endpoint must exist."
+  }
+}
+
 run "rejects_bad_cidr" {
   command = plan
 

@@ -29,7 +29,6 @@ module "eks" {
 
   name                = "example-us-east"
   kubernetes_version  = "1.33"
-  vpc_id              = module.network.vpc_id
   subnet_ids          = module.network.private_subnet_ids
   deletion_protection = false
   secrets_kms_key_arn = module.kms.key_arns["eks-secrets"]
