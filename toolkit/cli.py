@@ -452,18 +452,18 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
 def _scan_after_plan(ctx: Ctx, env: str, regions: list[str], enabled: bool, quiet: bool) -> dict[str, Any] | None:
     if not enabled or not regions:
         return None
-    try:
-        from toolkit import scan as scan_mod
-    except ImportError:
-        return None
-    results = scan_mod.scan_regions(ctx.root, ctx.artifacts, env, regions)
-    return _scan_note(results)
+    from toolkit.scan import scan_regions
 
-
-def _scan_note(results: Any) -> dict[str, Any]:
-    failed = sum(getattr(r, "failed_count", 0) for r in results.values())
-    return {"failed": failed, "message": f"policy scan: {failed} unwaived failed checks "
-                                         f"across {len(results)} region(s) (findings.json per region)"}
+    if not quiet:
+        ctx.console.print(f"policy scan: checkov over modules, stack, {len(regions)} plan(s) and manifests...",
+                          markup=False)
+    results = scan_regions(ctx.root, ctx.artifacts, env, regions,
+                           progress=None if quiet else (lambda m: ctx.console.print(m, markup=False, highlight=False)))
+    failed = sum(len(r.failed) for r in results.values())
+    waived = sum(len(r.waived) for r in results.values())
+    return {"failed": failed, "waived": waived,
+            "message": f"policy scan: {failed} unwaived failed and {waived} waived checks across "
+                       f"{len(results)} region(s); `infra gate` decides (findings.json per region)"}
 
 
 # --- validate / test -------------------------------------------------------------------
@@ -672,6 +672,90 @@ def providers_schema_cmd(ctx: Ctx, version: str, terraform: str | None) -> None:
 
     path = fetch_provider_schema(version, terraform, log=lambda m: ctx.console.print(m, markup=False))
     ctx.console.print(f"[green]wrote[/] {path}")
+
+
+# --- scan / gate -----------------------------------------------------------------------
+
+
+@cli.command("scan")
+@regions_argument
+@all_option
+@env_option
+@click.option("--default-severity", type=click.Choice(["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]),
+              default=None, help="Severity of checks missing from policy/severity.yaml (default: the map's own).")
+@json_option
+@pass_ctx
+def scan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | None,
+             default_severity: str | None, json_flag: bool) -> None:
+    """Scan modules, the root stack, and each region's plan and manifests with checkov.
+
+    checkov runs offline (--skip-download), once for all regions, with our own policies
+    (policy/checks/) and severities from policy/severity.yaml; unchanged inputs are not
+    scanned twice (content-hash cache). Waivers from policy/waivers.yaml apply to plan
+    findings and to resources inside modules. Writes ARTIFACTS/ENV/REGION/findings.json.
+    Needs `infra plan` first.
+
+    \b
+    Examples:
+      infra scan us-east
+      infra scan --all --env prod --json
+    """
+    from toolkit.scan import scan_regions
+
+    env_name = ctx.env(env)
+    picked = _pick_regions(ctx, env_name, regions, all_regions)
+    results = scan_regions(ctx.root, ctx.artifacts, env_name, picked, default_severity=default_severity,
+                           progress=None if _use_json(ctx, json_flag) else
+                           (lambda m: ctx.console.print(m, markup=False, highlight=False)))
+    if _use_json(ctx, json_flag):
+        ctx.emit_json({region: {"failed": len(r.failed), "waived": len(r.waived), "passed": len(r.passed),
+                                "cache_hit": r.cache_hit, "findings": str(r.path)}
+                       for region, r in results.items()})
+        return
+
+
+@cli.command("gate")
+@env_option
+@click.option("--fail-on", type=click.Choice(["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"], case_sensitive=False),
+              default="HIGH", show_default=True, help="Fail on unwaived findings at or above this severity.")
+@click.option("--artifacts", "gate_artifacts", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Artifacts to judge (e.g. downloaded from CI matrix jobs); default: the global --artifacts.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write JUnit, SARIF, JSON and the PR comment (default ARTIFACTS/gate/ENV/).")
+@click.option("--region", "regions", multiple=True, shell_complete=_complete_region,
+              help="Only these regions (repeatable); default every region with artifacts.")
+@json_option
+@pass_ctx
+def gate_cmd(ctx: Ctx, env: str | None, fail_on: str, gate_artifacts: Path | None, out_dir: Path | None,
+             regions: tuple[str, ...], json_flag: bool) -> None:
+    """Decide whether a change may merge, from the artifacts of plan and scan.
+
+    Exit 1 on any unwaived finding at or above --fail-on, on a destroy or replace of a
+    protected type (KMS keys, EKS cluster, state bucket, secrets) without a waiver, on a
+    residency violation, on an expired waiver or a failed region; exit 0 otherwise. Says
+    why in one line. Writes gate-ENV.junit.xml, .sarif (2.1.0), .json and .md (one PR
+    comment covering every region). Works on artifacts produced on other machines.
+
+    \b
+    Examples:
+      infra gate --env prod
+      infra gate --env prod --fail-on CRITICAL --artifacts downloaded/ --out gate-out/
+    """
+    from toolkit.gate import run_gate
+
+    env_name = ctx.env(env)
+    artifacts = gate_artifacts.resolve() if gate_artifacts else ctx.artifacts
+    decision, outputs = run_gate(artifacts, env_name, out_dir=out_dir, fail_on=fail_on.upper(),
+                                 waivers_path=ctx.root / "policy" / "waivers.yaml",
+                                 regions=list(regions) or None)
+    if _use_json(ctx, json_flag):
+        ctx.emit_json(decision.to_dict() | {"outputs": {k: str(v) for k, v in vars(outputs).items()}})
+    else:
+        ctx.console.print(f"outputs: {', '.join(str(v) for v in vars(outputs).values())}", markup=False,
+                          highlight=False)
+    click.echo(decision.reason, err=True)
+    if not decision.passed:
+        raise click.exceptions.Exit(decision.exit_code or EXIT_USER)
 
 
 # --- report ---------------------------------------------------------------------------

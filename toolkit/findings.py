@@ -165,8 +165,9 @@ class SeverityMap(BaseModel):
 
 def one_line_error(path: Path, exc: ValidationError, root: str = "") -> UserError:
     err = exc.errors()[0]
-    loc = root + "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if (root or i) else str(p))
-                         for i, p in enumerate(err["loc"]))
+    loc = root + "".join(
+        f"[{p}]" if isinstance(p, int) else (f".{p}" if (root or i) else str(p)) for i, p in enumerate(err["loc"])
+    )
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     detail = f" (got {got!r})" if err["type"] != "missing" and not isinstance(got, (dict, list)) else ""
@@ -174,7 +175,7 @@ def one_line_error(path: Path, exc: ValidationError, root: str = "") -> UserErro
     return UserError(f"{path}: {loc or '<top>'}: {msg}{detail}{more}")
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
     """SafeLoader that leaves dates as strings, so pydantic validates them with a key path."""
 
 
@@ -186,7 +187,7 @@ _Loader.yaml_implicit_resolvers = {
 
 def load_yaml_mapping(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

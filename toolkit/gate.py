@@ -130,7 +130,8 @@ def load_environment(artifacts_dir: Path, env: str, regions: Sequence[str] | Non
     if not env_dir.is_dir():
         raise UserError(f"{env_dir}: no artifacts for environment {env!r} (expected {env}/REGION/findings.json)")
     names = sorted(
-        p.name for p in env_dir.iterdir()
+        p.name
+        for p in env_dir.iterdir()
         if p.is_dir() and any((p / n).is_file() for n in ("findings.json", "summary.json", "plan.json", "status.json"))
     )
     if regions:
@@ -149,7 +150,9 @@ def load_environment(artifacts_dir: Path, env: str, regions: Sequence[str] | Non
         findings = FindingsDocument.load(fpath) if fpath.is_file() else None
         problems: list[str] = []
         if status and status.get("status") == "failed":
-            problems.append(f"plan failed at {status.get('stage') or 'an unknown stage'}: {status.get('error') or 'no detail'}")
+            problems.append(
+                f"plan failed at {status.get('stage') or 'an unknown stage'}: {status.get('error') or 'no detail'}"
+            )
         if findings is None:
             problems.append("no findings.json (run `infra scan`)")
         elif findings.environment != env or findings.region != name:
@@ -185,11 +188,17 @@ def evaluate(
     findings = [f for r in loaded if r.findings for f in r.findings.findings]
     failed = [f for f in findings if f.status == "failed"]
     residency = [f for f in failed if f.check_id in RESIDENCY_CHECKS]
-    blocking = [f for f in failed if at_or_above(f.severity, threshold)
-                and f.check_id not in RESIDENCY_CHECKS and f.check_id != PROTECTED_CHANGE_CHECK]
+    blocking = [
+        f
+        for f in failed
+        if at_or_above(f.severity, threshold)
+        and f.check_id not in RESIDENCY_CHECKS
+        and f.check_id != PROTECTED_CHANGE_CHECK
+    ]
     expired = [f for f in failed if f.waiver is not None]
-    waived_protected = {(f.region, f.resource) for f in findings
-                        if f.check_id == PROTECTED_CHANGE_CHECK and f.status == "waived"}
+    waived_protected = {
+        (f.region, f.resource) for f in findings if f.check_id == PROTECTED_CHANGE_CHECK and f.status == "waived"
+    }
     protected: list[dict[str, Any]] = []
     for r in loaded:
         for change in (r.summary or {}).get("protected_changes") or []:
@@ -198,12 +207,15 @@ def evaluate(
 
     waivers: list[Waiver] = load_waivers(waivers_path) if waivers_path is not None else []
     stale = stale_waivers(waivers, findings, env, [r.region for r in loaded]) if waivers else []
-    expiring = expiring_waivers([w for w in waivers if not w.environments or env in w.environments],
-                                today, expiring_within_days)
+    expiring = expiring_waivers(
+        [w for w in waivers if not w.environments or env in w.environments], today, expiring_within_days
+    )
 
     parts: list[str] = []
     if blocking:
-        parts.append(f"{len(blocking)} unwaived finding(s) at or above {threshold} ({_list([_short(f) for f in blocking])})")
+        parts.append(
+            f"{len(blocking)} unwaived finding(s) at or above {threshold} ({_list([_short(f) for f in blocking])})"
+        )
     if residency:
         parts.append(f"{len(residency)} residency violation(s) ({_list([_short(f) for f in residency])})")
     if protected:
@@ -220,13 +232,24 @@ def evaluate(
     else:
         below = len(failed)
         waived_n = sum(1 for f in findings if f.status == "waived")
-        reason = (f"PASS {env}: {len(loaded)} region(s), 0 unwaived findings at or above {threshold}, "
-                  f"{waived_n} waived, {below} below threshold")
+        reason = (
+            f"PASS {env}: {len(loaded)} region(s), 0 unwaived findings at or above {threshold}, "
+            f"{waived_n} waived, {below} below threshold"
+        )
     return GateDecision(
-        environment=env, threshold=threshold, passed=not parts, reason=reason, regions=loaded,
-        blocking=blocking, residency=residency, protected=protected, expired=expired,
-        waived=[f for f in findings if f.status == "waived"], stale_waivers=stale,
-        expiring_waivers=expiring, checkov_version=", ".join(sorted(versions)),
+        environment=env,
+        threshold=threshold,
+        passed=not parts,
+        reason=reason,
+        regions=loaded,
+        blocking=blocking,
+        residency=residency,
+        protected=protected,
+        expired=expired,
+        waived=[f for f in findings if f.status == "waived"],
+        stale_waivers=stale,
+        expiring_waivers=expiring,
+        checkov_version=", ".join(sorted(versions)),
     )
 
 
@@ -237,27 +260,49 @@ def to_junit(decision: GateDecision) -> str:
     """One testsuite per region, one testcase per (check, resource); failed -> failure, waived -> skipped."""
     suites = ET.Element("testsuites", name=f"infra gate {decision.environment}")
     total = failures = skipped = 0
-    gate_suite = ET.SubElement(suites, "testsuite", name=f"{decision.environment}/gate", tests="1",
-                               failures="0" if decision.passed else "1", skipped="0", errors="0")
+    gate_suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"{decision.environment}/gate",
+        tests="1",
+        failures="0" if decision.passed else "1",
+        skipped="0",
+        errors="0",
+    )
     case = ET.SubElement(gate_suite, "testcase", classname=f"{decision.environment}.gate", name="merge gate")
     if not decision.passed:
         ET.SubElement(case, "failure", message=decision.reason, type="gate").text = decision.reason
     total, failures = 1, (0 if decision.passed else 1)
     for r in decision.regions:
         fs = r.findings.findings if r.findings else []
-        suite = ET.SubElement(suites, "testsuite", name=f"{decision.environment}/{r.region}", tests=str(len(fs)),
-                              failures=str(sum(f.status == "failed" for f in fs)),
-                              skipped=str(sum(f.status == "waived" for f in fs)), errors=str(len(r.problems)))
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"{decision.environment}/{r.region}",
+            tests=str(len(fs)),
+            failures=str(sum(f.status == "failed" for f in fs)),
+            skipped=str(sum(f.status == "waived" for f in fs)),
+            errors=str(len(r.problems)),
+        )
         for problem in r.problems:
-            err = ET.SubElement(suite, "testcase", classname=f"{decision.environment}.{r.region}.artifacts", name="artifacts")
+            err = ET.SubElement(
+                suite, "testcase", classname=f"{decision.environment}.{r.region}.artifacts", name="artifacts"
+            )
             ET.SubElement(err, "error", message=problem, type="artifacts")
         for f in fs:
-            tc = ET.SubElement(suite, "testcase", classname=f"{decision.environment}.{r.region}.{f.check_id}",
-                               name=f.resource, file=f.file or "")
+            tc = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{decision.environment}.{r.region}.{f.check_id}",
+                name=f.resource,
+                file=f.file or "",
+            )
             if f.line:
                 tc.set("line", str(f.line))
             if f.status == "failed":
-                msg = f"[{f.severity}] {f.title}" + (f" (waiver {f.waiver.id} expired {f.waiver.expires})" if f.waiver else "")
+                msg = f"[{f.severity}] {f.title}" + (
+                    f" (waiver {f.waiver.id} expired {f.waiver.expires})" if f.waiver else ""
+                )
                 ET.SubElement(tc, "failure", message=msg, type=f.severity).text = f"{msg}\n{f.location}"
             elif f.status == "waived" and f.waiver:
                 ET.SubElement(tc, "skipped", message=f"waived by {f.waiver.id}: {f.waiver.reason}")
@@ -276,12 +321,17 @@ def _md(text: Any) -> str:
 
 
 def _finding_rows(findings: Sequence[Finding], with_region: bool = True) -> list[str]:
-    rows = ["| severity | check | resource | " + ("region | " if with_region else "") + "location | title |",
-            "| --- | --- | --- | " + ("--- | " if with_region else "") + "--- | --- |"]
+    rows = [
+        "| severity | check | resource | " + ("region | " if with_region else "") + "location | title |",
+        "| --- | --- | --- | " + ("--- | " if with_region else "") + "--- | --- |",
+    ]
     ordered = sorted(findings, key=lambda f: (severity_rank(f.severity), f.check_id, f.region, f.resource))
     for f in ordered[:MAX_ROWS]:
         region = f"{_md(f.region)} | " if with_region else ""
-        rows.append(f"| {f.severity} | `{_md(f.check_id)}` | `{_md(f.resource)}` | {region}`{_md(f.location)}` | {_md(f.title)} |")
+        rows.append(
+            f"| {f.severity} | `{_md(f.check_id)}` | `{_md(f.resource)}` | {region}"
+            f"`{_md(f.location)}` | {_md(f.title)} |"
+        )
     if len(ordered) > MAX_ROWS:
         rows.append(f"\n… and {len(ordered) - MAX_ROWS} more (see the SARIF / JUnit artifacts)")
     return rows
@@ -301,18 +351,30 @@ def to_markdown(decision: GateDecision) -> str:
     """The one pull-request comment: every region's plan and findings, waivers used, stale/expiring."""
     env = decision.environment
     verdict = "✅ PASS" if decision.passed else "❌ FAIL"
-    out = [MARKER.format(env=env), f"## infra gate `{env}`: {verdict}", "", f"> {_md(decision.reason)}", "",
-           f"Threshold: **{decision.threshold}** · checkov {decision.checkov_version or 'n/a'}", "",
-           "| region | AWS region | mode | plan | failed ≥ threshold | failed below | waived | passed |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    out = [
+        MARKER.format(env=env),
+        f"## infra gate `{env}`: {verdict}",
+        "",
+        f"> {_md(decision.reason)}",
+        "",
+        f"Threshold: **{decision.threshold}** · checkov {decision.checkov_version or 'n/a'}",
+        "",
+        "| region | AWS region | mode | plan | failed ≥ threshold | failed below | waived | passed |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in decision.regions:
         fs = r.findings.findings if r.findings else []
         failed = [f for f in fs if f.status == "failed"]
         above = sum(1 for f in failed if at_or_above(f.severity, decision.threshold))
         c = (r.summary or {}).get("counts") or {}
-        plan = f"+{c.get('add', 0)} ~{c.get('change', 0)} -{c.get('destroy', 0)} -/+{c.get('replace', 0)}" if c else "n/a"
-        out.append(f"| {r.region} | {r.aws_region or 'n/a'} | {r.mode or 'n/a'} | {plan} | {above} | "
-                   f"{len(failed) - above} | {sum(f.status == 'waived' for f in fs)} | {sum(f.status == 'passed' for f in fs)} |")
+        plan = (
+            f"+{c.get('add', 0)} ~{c.get('change', 0)} -{c.get('destroy', 0)} -/+{c.get('replace', 0)}" if c else "n/a"
+        )
+        out.append(
+            f"| {r.region} | {r.aws_region or 'n/a'} | {r.mode or 'n/a'} | {plan} | {above} | "
+            f"{len(failed) - above} | {sum(f.status == 'waived' for f in fs)} | "
+            f"{sum(f.status == 'passed' for f in fs)} |"
+        )
     hcl_done: set[tuple[str, str, str]] = set()
     for r in decision.regions:
         out += ["", f"### {r.region}" + (f" ({r.aws_region})" if r.aws_region else ""), "", _plan_line(r.summary)]
@@ -334,7 +396,7 @@ def to_markdown(decision: GateDecision) -> str:
                 hcl_done.add(key)
             failed.append(f)
         if failed:
-            out += ["", f"**Failed findings ({len(failed)}):**", ""] + _finding_rows(failed, with_region=False)
+            out += ["", f"**Failed findings ({len(failed)}):**", "", *_finding_rows(failed, with_region=False)]
         else:
             out += ["", "No failed findings."]
     out += ["", "### Waivers used", ""]
@@ -353,9 +415,13 @@ def to_markdown(decision: GateDecision) -> str:
         for wid in sorted({f.waiver.id for f in decision.expired if f.waiver}):
             out.append(f"- {_md(wid)}")
     out += ["", "### Stale waivers (matched nothing)", ""]
-    out += [f"- `{_md(w.id)}` {_md(w.check_id)} `{_md(w.resource)}` (owner {_md(w.owner)})" for w in decision.stale_waivers] or ["None."]
+    out += [
+        f"- `{_md(w.id)}` {_md(w.check_id)} `{_md(w.resource)}` (owner {_md(w.owner)})" for w in decision.stale_waivers
+    ] or ["None."]
     out += ["", "### Waivers expiring soon", ""]
-    out += [f"- `{_md(w.id)}` expires {w.expires} (owner {_md(w.owner)})" for w in decision.expiring_waivers] or ["None."]
+    out += [f"- `{_md(w.id)}` expires {w.expires} (owner {_md(w.owner)})" for w in decision.expiring_waivers] or [
+        "None."
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -369,11 +435,16 @@ class GateOutputs:
 
 def write_outputs(decision: GateDecision, out_dir: Path, *, tool_version: str = "0.1.0") -> GateOutputs:
     env = decision.environment
-    outputs = GateOutputs(out_dir / f"gate-{env}.junit.xml", out_dir / f"gate-{env}.sarif",
-                          out_dir / f"gate-{env}.json", out_dir / f"gate-{env}.md")
+    outputs = GateOutputs(
+        out_dir / f"gate-{env}.junit.xml",
+        out_dir / f"gate-{env}.sarif",
+        out_dir / f"gate-{env}.json",
+        out_dir / f"gate-{env}.md",
+    )
     atomic_write_text(outputs.junit, to_junit(decision))
-    atomic_write_json(outputs.sarif, to_sarif(decision.findings, tool_version=tool_version,
-                                              checkov_version=decision.checkov_version))
+    atomic_write_json(
+        outputs.sarif, to_sarif(decision.findings, tool_version=tool_version, checkov_version=decision.checkov_version)
+    )
     atomic_write_json(outputs.json, decision.to_dict())
     atomic_write_text(outputs.markdown, to_markdown(decision))
     return outputs

@@ -44,8 +44,11 @@ def to_sarif(findings: Iterable[Finding], *, tool_version: str, checkov_version:
                 "shortDescription": {"text": f.title or f.check_id},
                 "fullDescription": {"text": f.title or f.check_id},
                 "defaultConfiguration": {"level": level_of(f.severity)},
-                "properties": {"security-severity": SECURITY_SEVERITY[f.severity], "severity": f.severity,
-                               "tags": ["security", "iac"]},
+                "properties": {
+                    "security-severity": SECURITY_SEVERITY[f.severity],
+                    "severity": f.severity,
+                    "tags": ["security", "iac"],
+                },
             }
         location: dict[str, Any] = {"artifactLocation": {"uri": f.file or "plan.json", "uriBaseId": "%SRCROOT%"}}
         if f.line:
@@ -56,31 +59,48 @@ def to_sarif(findings: Iterable[Finding], *, tool_version: str, checkov_version:
             "ruleIndex": list(rules).index(f.check_id),
             "level": level_of(f.severity),
             "message": {"text": f"{f.title or f.check_id}: {f.resource} ({where}, {f.severity})"},
-            "locations": [{"physicalLocation": location,
-                           "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]}],
+            "locations": [
+                {
+                    "physicalLocation": location,
+                    "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}],
+                }
+            ],
             "partialFingerprints": {"infraFinding/v1": fp},
-            "properties": {"environment": f.environment, "region": f.region, "resource": f.resource,
-                           "severity": f.severity, "source": f.source},
+            "properties": {
+                "environment": f.environment,
+                "region": f.region,
+                "resource": f.resource,
+                "severity": f.severity,
+                "source": f.source,
+            },
         }
         if f.status == "waived" and f.waiver is not None:
-            result["suppressions"] = [{
-                "kind": "external",
-                "status": "accepted",
-                "justification": f"{f.waiver.id}: {f.waiver.reason} (owner {f.waiver.owner}, expires {f.waiver.expires})",
-            }]
+            result["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": (
+                        f"{f.waiver.id}: {f.waiver.reason} (owner {f.waiver.owner}, expires {f.waiver.expires})"
+                    ),
+                }
+            ]
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {
-                "name": "infra-policy",
-                "semanticVersion": tool_version,
-                "informationUri": "https://www.checkov.io/",
-                "rules": list(rules.values()),
-                "properties": {"checkov_version": checkov_version},
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "repository root"}}},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "infra-policy",
+                        "semanticVersion": tool_version,
+                        "informationUri": "https://www.checkov.io/",
+                        "rules": list(rules.values()),
+                        "properties": {"checkov_version": checkov_version},
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "repository root"}}},
+                "results": results,
+            }
+        ],
     }

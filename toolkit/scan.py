@@ -59,7 +59,8 @@ HCL_DIRS = ("modules", "terraform")
 HCL_SKIP_DIRS = frozenset({".terraform", "examples", "tests"})
 FRAMEWORKS = ("terraform", "terraform_plan", "kubernetes")
 CONTEXT_ENV = "INFRA_POLICY_CONTEXT"
-CACHE_VERSION = "1"
+CACHE_VERSION = "3"
+UNKNOWN_MARKER = "true_after_unknown"  # what checkov writes for after_unknown values
 
 # How many checkov processes this interpreter started (tests and the benchmark read it).
 checkov_runs = 0
@@ -104,6 +105,11 @@ class ScanResult:
     @property
     def failed(self) -> list[Finding]:
         return [f for f in self.findings if f.status == "failed"]
+
+    @property
+    def failed_count(self) -> int:
+        """Unwaived failed findings (all severities)."""
+        return len(self.failed)
 
     @property
     def waived(self) -> list[Finding]:
@@ -206,15 +212,17 @@ def region_context(region_dir: Path, env: str, region: str) -> dict[str, Any]:
 
 def _checkov_env(context_file: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "PRISMA_", "CKV_"))}
-    env.update({
-        CONTEXT_ENV: str(context_file),
-        "EVAL_TF_PLAN_AFTER_UNKNOWN": "true",  # unknown-at-plan values show as "true_after_unknown"
-        "BC_SKIP_MAPPING": "TRUE",  # no guideline/mapping download
-        "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONWARNINGS": "ignore",
-        "ANSI_COLORS_DISABLED": "1",
-    })
+    env.update(
+        {
+            CONTEXT_ENV: str(context_file),
+            "EVAL_TF_PLAN_AFTER_UNKNOWN": "true",  # unknown-at-plan values show as "true_after_unknown"
+            "BC_SKIP_MAPPING": "TRUE",  # no guideline/mapping download
+            "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONWARNINGS": "ignore",
+            "ANSI_COLORS_DISABLED": "1",
+        }
+    )
     return env
 
 
@@ -235,20 +243,39 @@ def run_checkov(
         ctx_file.write_text(json.dumps(context), encoding="utf-8")
         out_dir = tmpdir / "out"
         argv = [
-            sys.executable, "-c",
+            sys.executable,
+            "-c",
             "import sys, warnings; warnings.simplefilter('ignore'); "
             "from checkov.main import Checkov; sys.exit(Checkov().run())",
         ]
         for f in files:
             argv += ["-f", str(f)]
-        argv += ["--framework", *FRAMEWORKS, "--external-checks-dir", str(checks_dir),
-                 "--skip-download", "--soft-fail", "--compact", "-o", "json", "--output-file-path", str(out_dir)]
+        argv += [
+            "--framework",
+            *FRAMEWORKS,
+            "--external-checks-dir",
+            str(checks_dir),
+            "--skip-download",
+            "--soft-fail",
+            "--compact",
+            "-o",
+            "json",
+            "--output-file-path",
+            str(out_dir),
+        ]
         if enrichment_root is not None and enrichment_root.is_dir():
             argv += ["--repo-root-for-plan-enrichment", str(enrichment_root)]
         checkov_runs += 1
         try:
-            proc = subprocess.run(argv, cwd=project_root, env=_checkov_env(ctx_file), capture_output=True,
-                                  text=True, timeout=timeout, check=False)
+            proc = subprocess.run(
+                argv,
+                cwd=project_root,
+                env=_checkov_env(ctx_file),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             raise ToolError(f"checkov did not finish within {timeout:.0f}s") from None
         result = out_dir / "results_json.json"
@@ -271,17 +298,87 @@ def _records(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for key, status in (("failed_checks", "failed"), ("passed_checks", "passed")):
             for rec in results.get(key) or []:
                 lines = rec.get("file_line_range") or [None, None]
-                out.append({
-                    "check_type": check_type,
-                    "check_id": rec.get("check_id"),
-                    "title": rec.get("check_name") or "",
-                    "resource": rec.get("resource_address") or rec.get("resource") or "",
-                    "file_path": rec.get("file_path") or "",
-                    "abs_path": rec.get("file_abs_path") or "",
-                    "line": lines[0] if lines and isinstance(lines[0], int) and lines[0] > 0 else None,
-                    "status": status,
-                })
+                out.append(
+                    {
+                        "check_type": check_type,
+                        "check_id": rec.get("check_id"),
+                        "title": rec.get("check_name") or "",
+                        "resource": rec.get("resource_address") or rec.get("resource") or "",
+                        "file_path": rec.get("file_path") or "",
+                        "abs_path": rec.get("file_abs_path") or "",
+                        "line": lines[0] if lines and isinstance(lines[0], int) and lines[0] > 0 else None,
+                        "status": status,
+                    }
+                )
     return out
+
+
+def _mark_unknown(value: Any, unknown: Any) -> Any:
+    """Replace values terraform knows only after apply by checkov's marker, at any depth."""
+    if unknown is True:
+        return UNKNOWN_MARKER if value is None or value == [] or value == {} else value
+    if isinstance(unknown, dict):
+        base = dict(value) if isinstance(value, dict) else {}
+        for key, sub in unknown.items():
+            if sub is False:
+                continue
+            marked = _mark_unknown(base.get(key), sub)
+            if marked is not None:
+                base[key] = marked
+        return base if base or isinstance(value, dict) else value
+    if isinstance(unknown, list):
+        items = list(value) if isinstance(value, list) else []
+        while len(items) < len(unknown):
+            items.append(None if not isinstance(unknown[len(items)], dict) else {})
+        return [_mark_unknown(items[i], unknown[i]) if i < len(unknown) else items[i] for i in range(len(items))]
+    return value
+
+
+_PLAN_KEYS_UNUSED = ("prior_state", "output_changes", "checks", "relevant_attributes", "resource_drift", "variables")
+
+
+def prepare_plan(source: Path, target: Path) -> None:
+    """Copy a ``terraform show -json`` plan for checkov, marking unknown-at-plan values.
+
+    terraform writes a value known only after apply as ``null`` in ``planned_values`` and
+    ``true`` in ``after_unknown``; checkov only marks keys that are absent, so a nested or
+    null unknown (``kms_key_id`` of a key created in the same plan) would read as "not
+    set". The copy carries ``"true_after_unknown"`` there instead, and leaves out the parts
+    of the plan checkov never reads (prior state, outputs, ``after`` of created resources).
+    """
+    try:
+        plan = json.loads(source.read_text(encoding="utf-8"))
+    except ValueError:
+        raise UserError(f"{source}: not valid JSON (expected `terraform show -json` output)") from None
+    if not isinstance(plan, dict) or "format_version" not in plan:
+        raise UserError(f"{source}: not a terraform plan (no format_version)")
+    unknowns = {
+        rc.get("address"): (rc.get("change") or {}).get("after_unknown")
+        for rc in plan.get("resource_changes") or []
+        if isinstance((rc.get("change") or {}).get("after_unknown"), dict)
+    }
+
+    def walk(module: dict[str, Any]) -> None:
+        for res in module.get("resources") or []:
+            unknown = unknowns.get(res.get("address"))
+            if unknown and isinstance(res.get("values"), dict):
+                res["values"] = _mark_unknown(res["values"], unknown)
+        for child in module.get("child_modules") or []:
+            walk(child)
+
+    walk((plan.get("planned_values") or {}).get("root_module") or {})
+    # checkov parses plans with a line-tracking YAML loader (its slowest step): drop what it never reads.
+    for key in _PLAN_KEYS_UNUSED:
+        plan.pop(key, None)
+    for rc in plan.get("resource_changes") or []:
+        change = rc.get("change") or {}
+        for key in ("before_sensitive", "after_sensitive", "replace_paths", "importing"):
+            change.pop(key, None)
+        if change.get("before") is None:
+            change["after"] = None  # only compared with "before" (changed keys)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # One line per value: checkov quotes the lines of a resource as its code block.
+    target.write_text(json.dumps(plan, indent=1), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- scan
@@ -354,6 +451,8 @@ def scan_regions(
         if not plan.is_file():
             raise UserError(f"{plan}: no plan for {env}/{region}; run `infra plan {region} --env {env}` first")
         ctx = region_context(rdir, env, region)
+        if "zone_regions" not in ctx:
+            say(f"{env}/{region}: no terraform.tfvars.json with zone_regions: residency rules cannot run")
         plan_unit = _Unit("plan", region, rdir, [plan], context=ctx)
         plan_unit.key = _unit_key(plan_unit, {"context": ctx, "hcl": hcl_digest}, checks_digest, version)
         manifests = sorted(p for p in (rdir / "manifests").glob("*.y*ml")) if (rdir / "manifests").is_dir() else []
@@ -376,27 +475,43 @@ def scan_regions(
     todo = [u for u in units if u.records is None]
     runs = 0
     if todo:
-        files = [f for u in todo for f in u.files]
-        say(f"checkov: {len(files)} file(s) from {len(todo)} unit(s), {len(units) - len(todo)} cached")
-        context = {
-            "policy": settings.model_dump(),
-            "files": {str(f.resolve()): u.context for u in todo if u.context for f in u.files},
-        }
-        started = time.monotonic()
-        reports = run_checkov(project_root, files, paths.checks_dir, context,
-                              enrichment_root=project_root / "terraform")
-        runs = 1
-        say(f"checkov: done in {time.monotonic() - started:.1f}s")
-        by_file: dict[str, _Unit] = {str(f.resolve()): u for u in todo for f in u.files}
-        for u in todo:
-            u.records = []
-        for rec in _records(reports):
-            owner = by_file.get(str(Path(rec["abs_path"]).resolve())) if rec["abs_path"] else None
-            if owner is None or owner.records is None:
-                continue
-            rec["input"] = _relative(Path(rec["abs_path"]), owner.base)
-            rec["file_path"] = _normalise_file(rec, owner, project_root)
-            owner.records.append(rec)
+        with tempfile.TemporaryDirectory(prefix="infra-plans-") as staging:
+            # What checkov reads -> (unit, original file). Plans go through a prepared copy.
+            scanned: dict[str, tuple[_Unit, Path]] = {}
+            for u in todo:
+                for f in u.files:
+                    target = f.resolve()
+                    if u.kind == "plan":
+                        target = Path(staging) / f"{env}-{u.region}" / f.name
+                        prepare_plan(f, target)
+                    scanned[str(target)] = (u, f)
+            say(f"checkov: {len(scanned)} file(s) from {len(todo)} unit(s), {len(units) - len(todo)} cached")
+            context = {
+                "policy": settings.model_dump(),
+                "files": {path: u.context for path, (u, _f) in scanned.items() if u.context},
+            }
+            started = time.monotonic()
+            reports = run_checkov(
+                project_root,
+                [Path(p) for p in scanned],
+                paths.checks_dir,
+                context,
+                enrichment_root=project_root / "terraform",
+            )
+            runs = 1
+            say(f"checkov: done in {time.monotonic() - started:.1f}s")
+            for u in todo:
+                u.records = []
+            for rec in _records(reports):
+                hit = scanned.get(str(Path(rec["abs_path"]).resolve())) if rec["abs_path"] else None
+                if hit is None:
+                    continue
+                owner, original = hit
+                rec["abs_path"] = str(original.resolve())
+                rec["input"] = _relative(original, owner.base)
+                rec["file_path"] = _normalise_file(rec, owner, project_root)
+                assert owner.records is not None
+                owner.records.append(rec)
         for u in todo:
             atomic_write_json(cache / f"{u.key}.json", {"kind": u.kind, "records": u.records})
     else:
@@ -407,21 +522,35 @@ def scan_regions(
     for region in regions:
         rdir = artifacts_dir / env / region
         plan_unit, man_unit = region_units[region]
-        findings = _findings(env, region, rdir, artifacts_dir, project_root, [hcl_unit, plan_unit, man_unit],
-                             severity, waivers, today)
+        findings = _findings(
+            env, region, rdir, artifacts_dir, project_root, [hcl_unit, plan_unit, man_unit], severity, waivers, today
+        )
         summary = _read_json(rdir / "summary.json") or {}
         inputs = {"plan.json": _file_digest(rdir / "plan.json")}
         inputs.update({_relative(p, rdir): _file_digest(p) for p in man_unit.files})
         inputs.update({_relative(p, project_root): _file_digest(p) for p in hcl})
-        doc = FindingsDocument(environment=env, region=region, mode=summary.get("mode"),
-                               checkov_version=version, inputs=inputs, findings=findings)
+        doc = FindingsDocument(
+            environment=env,
+            region=region,
+            mode=summary.get("mode"),
+            checkov_version=version,
+            inputs=inputs,
+            findings=findings,
+        )
         out = rdir / "findings.json"
         atomic_write_json(out, doc.to_dict())
-        results[region] = ScanResult(env, region, out, findings,
-                                     cache_hit=all(u.from_cache for u in (hcl_unit, plan_unit, man_unit)),
-                                     checkov_runs=runs)
-        say(f"{env}/{region}: {len(results[region].failed)} failed, {len(results[region].waived)} waived, "
-            f"{len(results[region].passed)} passed")
+        results[region] = ScanResult(
+            env,
+            region,
+            out,
+            findings,
+            cache_hit=all(u.from_cache for u in (hcl_unit, plan_unit, man_unit)),
+            checkov_runs=runs,
+        )
+        say(
+            f"{env}/{region}: {len(results[region].failed)} failed, {len(results[region].waived)} waived, "
+            f"{len(results[region].passed)} passed"
+        )
     return results
 
 
@@ -448,39 +577,44 @@ def _findings(
     waivers: Sequence[Waiver],
     today: date,
 ) -> list[Finding]:
-    region_prefix = _relative(rdir, project_root) if rdir.is_relative_to(project_root) else (
-        f"{artifacts_dir.name}/{env}/{region}")
+    region_prefix = (
+        _relative(rdir, project_root) if rdir.is_relative_to(project_root) else (f"{artifacts_dir.name}/{env}/{region}")
+    )
     findings: list[Finding] = []
     for unit in units:
         source = {"hcl": "hcl", "plan": "plan", "manifests": "manifest"}[unit.kind]
         for rec in unit.records or []:
             file = rec.get("file_path") or f"{region_prefix}/{rec.get('input', '')}"
-            findings.append(Finding(
-                check_id=str(rec["check_id"]),
-                title=str(rec["title"]),
-                severity=severity.severity_of(str(rec["check_id"])),
-                environment=env,
-                region=region,
-                resource=str(rec["resource"]),
-                file=file,
-                line=rec.get("line"),
-                status="failed" if rec["status"] == "failed" else "passed",
-                source=source,  # type: ignore[arg-type]
-            ))
+            findings.append(
+                Finding(
+                    check_id=str(rec["check_id"]),
+                    title=str(rec["title"]),
+                    severity=severity.severity_of(str(rec["check_id"])),
+                    environment=env,
+                    region=region,
+                    resource=str(rec["resource"]),
+                    file=file,
+                    line=rec.get("line") if unit.kind != "plan" or rec.get("file_path") else None,
+                    status="failed" if rec["status"] == "failed" else "passed",
+                    source=source,  # type: ignore[arg-type]
+                )
+            )
     summary = _read_json(rdir / "summary.json") or {}
     for change in summary.get("protected_changes") or []:
-        findings.append(Finding(
-            check_id=PROTECTED_CHANGE_CHECK,
-            title=f"{PROTECTED_CHANGE_TITLE} ({change.get('action')} {change.get('type')})",
-            severity=severity.checks.get(PROTECTED_CHANGE_CHECK, "CRITICAL"),
-            environment=env,
-            region=region,
-            resource=str(change.get("address", "")),
-            file=f"{region_prefix}/plan.json",
-            line=None,
-            status="failed",
-            source="plan",
-        ))
+        findings.append(
+            Finding(
+                check_id=PROTECTED_CHANGE_CHECK,
+                title=f"{PROTECTED_CHANGE_TITLE} ({change.get('action')} {change.get('type')})",
+                severity=severity.checks.get(PROTECTED_CHANGE_CHECK, "CRITICAL"),
+                environment=env,
+                region=region,
+                resource=str(change.get("address", "")),
+                file=f"{region_prefix}/plan.json",
+                line=None,
+                status="failed",
+                source="plan",
+            )
+        )
     findings = apply_waivers(findings, waivers, today)
     findings.sort(key=lambda f: (f.status != "failed", f.status != "waived", f.source, f.check_id, f.resource))
     return findings

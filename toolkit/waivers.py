@@ -139,7 +139,8 @@ def stale_waivers(
     used = used_waiver_ids(findings)
     region_set = set(regions)
     return [
-        w for w in waivers
+        w
+        for w in waivers
         if w.id not in used
         and (not w.environments or environment in w.environments)
         and (not w.regions or bool(region_set & set(w.regions)))

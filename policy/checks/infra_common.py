@@ -99,6 +99,15 @@ def get(conf: dict[str, Any], *path: str | int) -> Any:
     return first(cur)
 
 
+def blocks(value: Any) -> list[dict[str, Any]]:
+    """The entries of a nested block (``replica``, ``rule`` ...), however checkov wrapped them."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [b for item in value for b in blocks(item)]
+    return []
+
+
 def is_plan(conf: dict[str, Any]) -> bool:
     return "__change_actions__" in conf or "__startline__" in conf
 
@@ -193,14 +202,17 @@ def is_gpu_nodepool(nodepool: dict[str, Any]) -> bool:
     for req in requirements(nodepool):
         key, op = req.get("key"), req.get("operator")
         values = [str(v) for v in req.get("values") or []]
-        if key == "karpenter.k8s.aws/instance-family" and op == "In":
-            if any(v[:1] in GPU_CATEGORIES and v[1:2].isdigit() for v in values):
-                return True
-        if key == "karpenter.k8s.aws/instance-category" and op == "In":
-            if any(v in GPU_CATEGORIES for v in values):
-                return True
-        if key in ("karpenter.k8s.aws/instance-gpu-count", "karpenter.k8s.aws/instance-gpu-name",
-                   "karpenter.k8s.aws/instance-gpu-manufacturer") and op in ("In", "Gt", "Exists"):
+        family = key == "karpenter.k8s.aws/instance-family" and op == "In"
+        if family and any(v[:1] in GPU_CATEGORIES and v[1:2].isdigit() for v in values):
+            return True
+        category = key == "karpenter.k8s.aws/instance-category" and op == "In"
+        if category and any(v in GPU_CATEGORIES for v in values):
+            return True
+        if key in (
+            "karpenter.k8s.aws/instance-gpu-count",
+            "karpenter.k8s.aws/instance-gpu-name",
+            "karpenter.k8s.aws/instance-gpu-manufacturer",
+        ) and op in ("In", "Gt", "Exists"):
             if op == "Exists" or key != "karpenter.k8s.aws/instance-gpu-count":
                 return True
             if any(as_number(v) and (as_number(v) or 0) >= (0 if op == "Gt" else 1) for v in values):

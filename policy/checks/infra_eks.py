@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import infra_common as ic
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-
-import infra_common as ic
 
 
 class EksEndpointPrivate(BaseResourceCheck):
@@ -72,7 +71,7 @@ class EksSecretsEncryption(BaseResourceCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         self.evaluated_keys = ["encryption_config"]
-        for block in conf.get("encryption_config") or []:
+        for block in ic.blocks(conf.get("encryption_config")):
             resources = ic.get(block, "resources")
             resources = resources if isinstance(resources, list) else [resources]
             key_arn = ic.get(block, "provider", "key_arn")

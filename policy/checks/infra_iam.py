@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import infra_common as ic
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-
-import infra_common as ic
 
 
 class IamNameRegionQualified(BaseResourceCheck):
@@ -16,7 +15,13 @@ class IamNameRegionQualified(BaseResourceCheck):
             name="IAM role, policy and instance profile names include the region",
             id="CKV_INFRA_19",
             categories=[CheckCategories.IAM],
-            supported_resources=["aws_iam_role", "aws_iam_policy", "aws_iam_instance_profile", "aws_iam_user", "aws_iam_group"],
+            supported_resources=[
+                "aws_iam_role",
+                "aws_iam_policy",
+                "aws_iam_instance_profile",
+                "aws_iam_user",
+                "aws_iam_group",
+            ],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:

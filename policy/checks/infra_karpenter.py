@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import infra_common as ic
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
-
-import infra_common as ic
 
 
 class GpuNodePoolTaint(BaseK8Check):

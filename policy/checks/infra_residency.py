@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import infra_common as ic
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-
-import infra_common as ic
 
 
 def _zone_regions(entity_path: str) -> list[str] | None:
@@ -66,13 +65,13 @@ class SecretReplicaInZone(BaseResourceCheck):
         zone = _zone_regions(self.entity_path)
         if zone is None:
             return CheckResult.UNKNOWN
-        replicas = conf.get("replica") or []
+        replicas = ic.blocks(conf.get("replica"))
         self.evaluated_keys = ["replica"]
         for replica in replicas:
             region = ic.get(replica, "region")
-            if isinstance(region, str) and not ic.is_unresolved(region) and region != ic.UNKNOWN_VALUE:
-                if region not in zone:
-                    return CheckResult.FAILED
+            known = isinstance(region, str) and not ic.is_unresolved(region) and region != ic.UNKNOWN_VALUE
+            if known and region not in zone:
+                return CheckResult.FAILED
         return CheckResult.PASSED
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import infra_common as ic
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-
-import infra_common as ic
 
 
 def _is_cmk(value: Any) -> bool | None:
@@ -35,7 +34,7 @@ class SecretUsesCmk(BaseResourceCheck):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         self.evaluated_keys = ["kms_key_id", "replica/[0]/kms_key_id"]
         verdicts = [_is_cmk(ic.get(conf, "kms_key_id"))]
-        for replica in conf.get("replica") or []:
+        for replica in ic.blocks(conf.get("replica")):
             verdicts.append(_is_cmk(ic.get(replica, "kms_key_id")))
         if False in verdicts:
             return CheckResult.FAILED

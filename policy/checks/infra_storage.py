@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import infra_common as ic
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-
-import infra_common as ic
 
 
 class BucketVersioning(BaseResourceCheck):
@@ -38,7 +37,7 @@ class BucketKmsEncryption(BaseResourceCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         self.evaluated_keys = ["rule/[0]/apply_server_side_encryption_by_default"]
-        rules = conf.get("rule") or []
+        rules = ic.blocks(conf.get("rule"))
         if not rules:
             return CheckResult.FAILED
         for rule in rules:

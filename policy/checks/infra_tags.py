@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import infra_common as ic
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-
-import infra_common as ic
 
 
 class RequiredTags(BaseResourceCheck):

@@ -19,9 +19,19 @@ GPU_TAINT = [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
 Resource = tuple[str, str, dict[str, Any], str | None]  # type, name, values, module
 
 
-def plan_doc(resources: list[Resource], *, actions: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """A ``terraform show -json`` document (format 1.2) holding ``resources``."""
+def plan_doc(
+    resources: list[Resource],
+    *,
+    actions: dict[str, list[str]] | None = None,
+    unknown: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A ``terraform show -json`` document (format 1.2) holding ``resources``.
+
+    ``unknown`` maps an address to its ``after_unknown`` (values known only after apply,
+    which terraform writes as null in ``planned_values``).
+    """
     actions = actions or {}
+    unknown = unknown or {}
     root: list[dict[str, Any]] = []
     modules: dict[str, list[dict[str, Any]]] = {}
     changes: list[dict[str, Any]] = []
@@ -30,17 +40,40 @@ def plan_doc(resources: list[Resource], *, actions: dict[str, list[str]] | None 
     for rtype, name, values, module in resources:
         address = f"{rtype}.{name}" if module is None else f"module.{module}.{rtype}.{name}"
         full = {"region": "us-east-1", "tags": None, "tags_all": TAGS, **values}
-        res = {"address": address, "mode": "managed", "type": rtype, "name": name,
-               "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
-               "values": full, "sensitive_values": {}}
-        change: dict[str, Any] = {
-            "address": address, "mode": "managed", "type": rtype, "name": name,
+        res = {
+            "address": address,
+            "mode": "managed",
+            "type": rtype,
+            "name": name,
             "provider_name": "registry.terraform.io/hashicorp/aws",
-            "change": {"actions": actions.get(address, ["create"]), "before": None, "after": full,
-                       "after_unknown": {}, "before_sensitive": False, "after_sensitive": {}},
+            "schema_version": 0,
+            "values": full,
+            "sensitive_values": {},
         }
-        cfg = {"address": f"{rtype}.{name}", "mode": "managed", "type": rtype, "name": name,
-               "provider_config_key": "aws", "expressions": {}, "schema_version": 0}
+        change: dict[str, Any] = {
+            "address": address,
+            "mode": "managed",
+            "type": rtype,
+            "name": name,
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {
+                "actions": actions.get(address, ["create"]),
+                "before": None,
+                "after": full,
+                "after_unknown": unknown.get(address, {}),
+                "before_sensitive": False,
+                "after_sensitive": {},
+            },
+        }
+        cfg = {
+            "address": f"{rtype}.{name}",
+            "mode": "managed",
+            "type": rtype,
+            "name": name,
+            "provider_config_key": "aws",
+            "expressions": {},
+            "schema_version": 0,
+        }
         if module is None:
             root.append(res)
             config_root.append(cfg)
@@ -61,40 +94,95 @@ def plan_doc(resources: list[Resource], *, actions: dict[str, list[str]] | None 
             "provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws"}},
             "root_module": {
                 "resources": config_root,
-                "module_calls": {m: {"source": f"../modules/{m}", "module": {"resources": rs}}
-                                 for m, rs in config_modules.items()},
+                "module_calls": {
+                    m: {"source": f"../modules/{m}", "module": {"resources": rs}} for m, rs in config_modules.items()
+                },
             },
         },
-        "timestamp": "2026-11-29T12:00:00Z", "applyable": True, "complete": True, "errored": False,
+        "timestamp": "2026-11-29T12:00:00Z",
+        "applyable": True,
+        "complete": True,
+        "errored": False,
     }
 
 
 def clean_resources(name: str = "prod-us-east") -> list[Resource]:
     """A compliant slice of the stack: EKS, KMS (+replica), a replicated secret, rotation, IAM, bucket."""
     return [
-        ("aws_eks_cluster", "this", {
-            "name": name, "version": "1.33", "enabled_cluster_log_types": LOGS,
-            "vpc_config": [{"endpoint_private_access": True, "endpoint_public_access": False,
-                            "subnet_ids": ["subnet-1", "subnet-2"], "public_access_cidrs": []}],
-            "encryption_config": [{"resources": ["secrets"], "provider": [{"key_arn": KEY_ARN}]}],
-        }, "eks"),
-        ("aws_kms_key", "this", {"enable_key_rotation": True, "deletion_window_in_days": 30,
-                                 "multi_region": True, "description": "logs"}, "kms"),
-        ("aws_kms_replica_key", "this", {"primary_key_arn": KEY_ARN, "region": "us-west-2",
-                                         "deletion_window_in_days": 30}, "kms"),
-        ("aws_secretsmanager_secret", "this", {"name": f"{name}/db", "kms_key_id": KEY_ARN,
-                                               "replica": [{"region": "us-west-2", "kms_key_id": WEST_KEY_ARN}]}, "secrets"),
-        ("aws_secretsmanager_secret_rotation", "this", {
-            "rotation_lambda_arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rotate",
-            "rotation_rules": [{"automatically_after_days": 30}]}, "secrets"),
-        ("aws_launch_template", "system", {"name_prefix": f"{name}-system-", "metadata_options": [
-            {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1}]}, "eks"),
+        (
+            "aws_eks_cluster",
+            "this",
+            {
+                "name": name,
+                "version": "1.33",
+                "enabled_cluster_log_types": LOGS,
+                "vpc_config": [
+                    {
+                        "endpoint_private_access": True,
+                        "endpoint_public_access": False,
+                        "subnet_ids": ["subnet-1", "subnet-2"],
+                        "public_access_cidrs": [],
+                    }
+                ],
+                "encryption_config": [{"resources": ["secrets"], "provider": [{"key_arn": KEY_ARN}]}],
+            },
+            "eks",
+        ),
+        (
+            "aws_kms_key",
+            "this",
+            {"enable_key_rotation": True, "deletion_window_in_days": 30, "multi_region": True, "description": "logs"},
+            "kms",
+        ),
+        (
+            "aws_kms_replica_key",
+            "this",
+            {"primary_key_arn": KEY_ARN, "region": "us-west-2", "deletion_window_in_days": 30},
+            "kms",
+        ),
+        (
+            "aws_secretsmanager_secret",
+            "this",
+            {
+                "name": f"{name}/db",
+                "kms_key_id": KEY_ARN,
+                "replica": [{"region": "us-west-2", "kms_key_id": WEST_KEY_ARN}],
+            },
+            "secrets",
+        ),
+        (
+            "aws_secretsmanager_secret_rotation",
+            "this",
+            {
+                "rotation_lambda_arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rotate",
+                "rotation_rules": [{"automatically_after_days": 30}],
+            },
+            "secrets",
+        ),
+        (
+            "aws_launch_template",
+            "system",
+            {
+                "name_prefix": f"{name}-system-",
+                "metadata_options": [
+                    {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1}
+                ],
+            },
+            "eks",
+        ),
         ("aws_iam_role", "node", {"name": f"{name}-karpenter-node", "assume_role_policy": "{}"}, "karpenter"),
     ]
 
 
-def nodepool(name: str, *, families: list[str], capacity: list[str], limits: dict[str, Any],
-             taints: list[dict[str, Any]] | None = None, pool: str | None = None) -> dict[str, Any]:
+def nodepool(
+    name: str,
+    *,
+    families: list[str],
+    capacity: list[str],
+    limits: dict[str, Any],
+    taints: list[dict[str, Any]] | None = None,
+    pool: str | None = None,
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "expireAfter": "720h",
         "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": pool or name},
@@ -105,27 +193,45 @@ def nodepool(name: str, *, families: list[str], capacity: list[str], limits: dic
     }
     if taints:
         spec["taints"] = taints
-    return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
-            "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "infra"}},
-            "spec": {"template": {"metadata": {"labels": {"infra.platform/pool": pool or name}}, "spec": spec},
-                     "limits": limits,
-                     "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"}}}
+    return {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "infra"}},
+        "spec": {
+            "template": {"metadata": {"labels": {"infra.platform/pool": pool or name}}, "spec": spec},
+            "limits": limits,
+            "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"},
+        },
+    }
 
 
 def nodeclass(name: str, cluster: str = "prod-us-east") -> dict[str, Any]:
-    return {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": name},
-            "spec": {"role": f"{cluster}-karpenter-node", "amiSelectorTerms": [{"alias": "al2023@latest"}],
-                     "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster}}],
-                     "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster}}],
-                     "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required",
-                                         "httpPutResponseHopLimit": 1}}}
+    return {
+        "apiVersion": "karpenter.k8s.aws/v1",
+        "kind": "EC2NodeClass",
+        "metadata": {"name": name},
+        "spec": {
+            "role": f"{cluster}-karpenter-node",
+            "amiSelectorTerms": [{"alias": "al2023@latest"}],
+            "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster}}],
+            "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster}}],
+            "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
+        },
+    }
 
 
 def clean_manifests() -> dict[str, list[dict[str, Any]]]:
     return {
-        "gpu.yaml": [nodepool("gpu", families=["g5", "g6"], capacity=["on-demand"],
-                              limits={"cpu": 64, "memory": "256Gi", "nvidia.com/gpu": 8}, taints=GPU_TAINT),
-                     nodeclass("gpu")],
+        "gpu.yaml": [
+            nodepool(
+                "gpu",
+                families=["g5", "g6"],
+                capacity=["on-demand"],
+                limits={"cpu": 64, "memory": "256Gi", "nvidia.com/gpu": 8},
+                taints=GPU_TAINT,
+            ),
+            nodeclass("gpu"),
+        ],
         "general.yaml": [
             nodepool("general-on-demand", families=["m6i"], capacity=["on-demand"], limits={"cpu": 40}, pool="general"),
             nodepool("general-spot", families=["m6i"], capacity=["spot"], limits={"cpu": 100}, pool="general"),
@@ -136,32 +242,58 @@ def clean_manifests() -> dict[str, list[dict[str, Any]]]:
 
 def tfvars(env: str, region_key: str, aws_region: str = "us-east-1", zone: str = "us") -> dict[str, Any]:
     zone_regions = {"us": ["us-east-1", "us-west-2"], "eu": ["eu-west-1", "eu-central-1"]}[zone]
-    return {"environment": env, "region": aws_region, "region_key": region_key, "residency_zone": zone,
-            "zone_regions": zone_regions, "name": f"{env}-{region_key}",
-            "karpenter": {"min_on_demand_share": 0.3, "pools": {}}}
+    return {
+        "environment": env,
+        "region": aws_region,
+        "region_key": region_key,
+        "residency_zone": zone,
+        "zone_regions": zone_regions,
+        "name": f"{env}-{region_key}",
+        "karpenter": {"min_on_demand_share": 0.3, "pools": {}},
+    }
 
 
-def summary(env: str, region: str, aws_region: str = "us-east-1",
-            protected: list[dict[str, str]] | None = None) -> dict[str, Any]:
+def summary(
+    env: str, region: str, aws_region: str = "us-east-1", protected: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
     protected = protected or []
-    return {"schema_version": 1, "mode": "sandbox", "environment": env, "region": region, "aws_region": aws_region,
-            "counts": {"add": 7, "change": 0, "destroy": len(protected), "replace": 0, "read": 0},
-            "changes": [], "protected_changes": protected, "by_type": {}, "terraform_version": "1.15.5",
-            "provider": {}, "plan_sha256": "0" * 64, "generated_at": "2026-11-29T12:00:00Z"}
+    return {
+        "schema_version": 1,
+        "mode": "sandbox",
+        "environment": env,
+        "region": region,
+        "aws_region": aws_region,
+        "counts": {"add": 7, "change": 0, "destroy": len(protected), "replace": 0, "read": 0},
+        "changes": [],
+        "protected_changes": protected,
+        "by_type": {},
+        "terraform_version": "1.15.5",
+        "provider": {},
+        "plan_sha256": "0" * 64,
+        "generated_at": "2026-11-29T12:00:00Z",
+    }
 
 
-def write_region(artifacts: Path, env: str, region: str, *, resources: list[Resource] | None = None,
-                 manifests: dict[str, list[dict[str, Any]]] | None = None, protected: list[dict[str, str]] | None = None,
-                 actions: dict[str, list[str]] | None = None) -> Path:
+def write_region(
+    artifacts: Path,
+    env: str,
+    region: str,
+    *,
+    resources: list[Resource] | None = None,
+    manifests: dict[str, list[dict[str, Any]]] | None = None,
+    protected: list[dict[str, str]] | None = None,
+    actions: dict[str, list[str]] | None = None,
+    unknown: dict[str, dict[str, Any]] | None = None,
+    zone: str = "us",
+) -> Path:
     rdir = artifacts / env / region
     (rdir / "manifests").mkdir(parents=True, exist_ok=True)
     if resources is None:
         resources = clean_resources(f"{env}-{region}")
-    (rdir / "plan.json").write_text(json.dumps(plan_doc(resources,
-                                                        actions=actions), indent=1))
+    (rdir / "plan.json").write_text(json.dumps(plan_doc(resources, actions=actions, unknown=unknown), indent=1))
     for name, docs in (manifests if manifests is not None else clean_manifests()).items():
         (rdir / "manifests" / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
-    (rdir / "terraform.tfvars.json").write_text(json.dumps(tfvars(env, region)))
+    (rdir / "terraform.tfvars.json").write_text(json.dumps(tfvars(env, region, zone=zone)))
     (rdir / "summary.json").write_text(json.dumps(summary(env, region, protected=protected)))
     return rdir
 

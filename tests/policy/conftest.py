@@ -16,8 +16,14 @@ from toolkit import scan
 REPO = Path(__file__).resolve().parents[2]
 POLICY_DIR = REPO / "policy"
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
-PROD_US = {"environment": "prod", "region_key": "us-east", "aws_region": "us-east-1", "zone": "us",
-           "zone_regions": ["us-east-1", "us-west-2"], "min_on_demand_share": 0.3}
+PROD_US = {
+    "environment": "prod",
+    "region_key": "us-east",
+    "aws_region": "us-east-1",
+    "zone": "us",
+    "zone_regions": ["us-east-1", "us-west-2"],
+    "min_on_demand_share": 0.3,
+}
 
 KMS_MODULE = """\
 variable "keys" {
@@ -42,19 +48,77 @@ module "kms" {
 
 # Seeded violations: one region per broken thing, all scanned by one checkov run.
 SEEDED = {
-    "rotation": ("CKV_INFRA_13", {"resources": builders.modified(builders.clean_resources("prod-rotation"), "aws_kms_key",
-                                                                 enable_key_rotation=False)}),
-    "taint": ("CKV_INFRA_1", {"manifests": {**builders.clean_manifests(), "gpu.yaml": [
-        builders.nodepool("gpu", families=["g5"], capacity=["on-demand"], limits={"cpu": 64, "nvidia.com/gpu": 8}),
-        builders.nodeclass("gpu")]}}),
-    "endpoint": ("CKV_INFRA_7", {"resources": builders.modified(builders.clean_resources("prod-endpoint"), "aws_eks_cluster", vpc_config=[
-        {"endpoint_private_access": True, "endpoint_public_access": True, "subnet_ids": ["subnet-1"],
-         "public_access_cidrs": ["0.0.0.0/0"]}])}),
-    "replica": ("CKV_INFRA_6", {"resources": builders.modified(builders.clean_resources("prod-replica"), "aws_secretsmanager_secret",
-                                                               replica=[{"region": "eu-west-1", "kms_key_id": builders.KEY_ARN}])}),
-    "protected": ("INFRA_PROTECTED_CHANGE", {"protected": [
-        {"address": "module.kms.aws_kms_key.this", "type": "aws_kms_key", "action": "delete"}]}),
+    "rotation": (
+        "CKV_INFRA_13",
+        {
+            "resources": builders.modified(
+                builders.clean_resources("prod-rotation"), "aws_kms_key", enable_key_rotation=False
+            )
+        },
+    ),
+    "taint": (
+        "CKV_INFRA_1",
+        {
+            "manifests": {
+                **builders.clean_manifests(),
+                "gpu.yaml": [
+                    builders.nodepool(
+                        "gpu", families=["g5"], capacity=["on-demand"], limits={"cpu": 64, "nvidia.com/gpu": 8}
+                    ),
+                    builders.nodeclass("gpu"),
+                ],
+            }
+        },
+    ),
+    "endpoint": (
+        "CKV_INFRA_7",
+        {
+            "resources": builders.modified(
+                builders.clean_resources("prod-endpoint"),
+                "aws_eks_cluster",
+                vpc_config=[
+                    {
+                        "endpoint_private_access": True,
+                        "endpoint_public_access": True,
+                        "subnet_ids": ["subnet-1"],
+                        "public_access_cidrs": ["0.0.0.0/0"],
+                    }
+                ],
+            )
+        },
+    ),
+    "replica": (
+        "CKV_INFRA_6",
+        {
+            "resources": builders.modified(
+                builders.clean_resources("prod-replica"),
+                "aws_secretsmanager_secret",
+                replica=[{"region": "eu-west-1", "kms_key_id": builders.KEY_ARN}],
+            )
+        },
+    ),
+    "protected": (
+        "INFRA_PROTECTED_CHANGE",
+        {"protected": [{"address": "module.kms.aws_kms_key.this", "type": "aws_kms_key", "action": "delete"}]},
+    ),
 }
+
+
+# Clean regions; "unknown" holds values terraform knows only after apply (a key created in the same plan).
+CLEAN_REGIONS = ("us-east", "us-west", "unknown")
+UNKNOWN_KEY = {
+    "module.secrets.aws_secretsmanager_secret.this": {"kms_key_id": True, "replica": []},
+    "module.eks.aws_eks_cluster.this": {"encryption_config": [{"provider": [{"key_arn": True}], "resources": [False]}]},
+}
+
+
+def unknown_key_resources() -> list[builders.Resource]:
+    resources = builders.modified(
+        builders.clean_resources("prod-unknown"), "aws_secretsmanager_secret", kms_key_id=None, replica=[]
+    )
+    return builders.modified(
+        resources, "aws_eks_cluster", encryption_config=[{"provider": [{}], "resources": ["secrets"]}]
+    )
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +152,7 @@ def make_project(root: Path) -> Path:
     (root / "terraform").mkdir()
     (root / "terraform" / "main.tf").write_text(ROOT_STACK)
     (root / "policy").mkdir()
-    shutil.copytree(POLICY_DIR / "checks", root / "policy" / "checks",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(POLICY_DIR / "checks", root / "policy" / "checks", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("severity.yaml", "policy.yaml"):
         shutil.copy(POLICY_DIR / name, root / "policy" / name)
     (root / "policy" / "waivers.yaml").write_text("waivers: []\n")
@@ -102,9 +165,14 @@ def mini_project(tmp_path_factory: pytest.TempPathFactory) -> MiniProject:
     artifacts = root / ".infra"
     builders.write_region(artifacts, "prod", "us-east")
     builders.write_region(artifacts, "prod", "us-west")
+    builders.write_region(artifacts, "prod", "unknown", resources=unknown_key_resources(), unknown=UNKNOWN_KEY)
     for region, (_check, kwargs) in SEEDED.items():
         builders.write_region(artifacts, "prod", region, **kwargs)
-    regions = ["us-east", "us-west", *SEEDED]
+    # An EU environment region whose resources sit in us-east-1 (same checkov run as the US ones).
+    builders.write_region(
+        artifacts, "prod", "misplaced", resources=builders.clean_resources("prod-misplaced"), zone="eu"
+    )
+    regions = [*CLEAN_REGIONS, *SEEDED, "misplaced"]
     results = scan.scan_regions(root, artifacts, "prod", regions)
     return MiniProject(root, artifacts, results, scan.checkov_runs)
 

@@ -37,7 +37,9 @@ def test_failing_fixture_fails(check_id: str, fixture_results: dict[tuple[str, s
     assert any(r["status"] == "failed" for r in own), f"{check_id} did not fail its failing fixture: {own}"
 
 
-def test_fixture_records_carry_titles_and_addresses(fixture_results: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
+def test_fixture_records_carry_titles_and_addresses(
+    fixture_results: dict[tuple[str, str], list[dict[str, Any]]],
+) -> None:
     rec = next(r for r in fixture_results[("CKV_INFRA_13", "fail")] if r["check_id"] == "CKV_INFRA_13")
     assert rec["title"] == "KMS keys have automatic rotation enabled"
     assert rec["resource"] == "module.kms.aws_kms_key.this"

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.policy.conftest import SEEDED, MiniProject
+from tests.policy.conftest import CLEAN_REGIONS, SEEDED, MiniProject
 from toolkit import gate, scan
 from toolkit.errors import UserError
 
@@ -26,9 +26,9 @@ def sarif_schema() -> dict[str, object]:
 
 
 def test_untouched_regions_pass(mini_project: MiniProject) -> None:
-    decision = gate.evaluate(mini_project.artifacts, "prod", regions=["us-east", "us-west"], today=TODAY)
+    decision = gate.evaluate(mini_project.artifacts, "prod", regions=list(CLEAN_REGIONS), today=TODAY)
     assert decision.passed and decision.exit_code == 0
-    assert decision.reason.startswith("PASS prod: 2 region(s), 0 unwaived findings at or above HIGH")
+    assert decision.reason.startswith("PASS prod: 3 region(s), 0 unwaived findings at or above HIGH")
     assert "\n" not in decision.reason
 
 
@@ -53,6 +53,14 @@ def test_residency_fails_even_below_the_threshold(mini_project: MiniProject) -> 
     assert rotation.passed  # CKV_INFRA_13 is HIGH, below a CRITICAL threshold
 
 
+def test_residency_context_is_per_region(mini_project: MiniProject) -> None:
+    """Same resources, EU zone: every regional resource, the KMS replica and the secret replica fail."""
+    decision = gate.evaluate(mini_project.artifacts, "prod", regions=["misplaced"], today=TODAY)
+    assert not decision.passed and "residency violation(s)" in decision.reason
+    assert {f.check_id for f in decision.residency} == {"CKV_INFRA_4", "CKV_INFRA_5", "CKV_INFRA_6"}
+    assert "module.kms.aws_kms_replica_key.this" in {f.resource for f in decision.residency}
+
+
 def _waive(project: MiniProject, body: str) -> Path:
     path = project.root / "policy" / "waivers.yaml"
     path.write_text("waivers:\n" + body)
@@ -60,11 +68,14 @@ def _waive(project: MiniProject, body: str) -> Path:
 
 
 def test_waived_protected_change_passes_and_is_listed(project: MiniProject) -> None:
-    path = _waive(project, "  - id: W-destroy\n    check_id: INFRA_PROTECTED_CHANGE\n"
-                           "    resource: module.kms.aws_kms_key.this\n    reason: key rotation to a new key\n"
-                           "    owner: platform\n    expires: 2026-12-15\n"
-                           "  - id: W-stale\n    check_id: CKV_INFRA_2\n    resource: '*'\n"
-                           "    reason: nothing\n    owner: platform\n    expires: 2027-06-01\n")
+    path = _waive(
+        project,
+        "  - id: W-destroy\n    check_id: INFRA_PROTECTED_CHANGE\n"
+        "    resource: module.kms.aws_kms_key.this\n    reason: key rotation to a new key\n"
+        "    owner: platform\n    expires: 2026-12-15\n"
+        "  - id: W-stale\n    check_id: CKV_INFRA_2\n    resource: '*'\n"
+        "    reason: nothing\n    owner: platform\n    expires: 2027-06-01\n",
+    )
     scan.scan_regions(project.root, project.artifacts, "prod", ["protected"], today=TODAY)
     decision = gate.evaluate(project.artifacts, "prod", regions=["protected"], waivers_path=path, today=TODAY)
     assert decision.passed, decision.reason
@@ -75,8 +86,11 @@ def test_waived_protected_change_passes_and_is_listed(project: MiniProject) -> N
 
 
 def test_expired_waiver_fails_naming_it(project: MiniProject) -> None:
-    path = _waive(project, "  - id: W-old\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.*'\n"
-                           "    reason: migration\n    owner: platform\n    expires: 2026-10-01\n")
+    path = _waive(
+        project,
+        "  - id: W-old\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.*'\n"
+        "    reason: migration\n    owner: platform\n    expires: 2026-10-01\n",
+    )
     scan.scan_regions(project.root, project.artifacts, "prod", ["rotation"], today=TODAY)
     decision = gate.evaluate(project.artifacts, "prod", regions=["rotation"], waivers_path=path, today=TODAY)
     assert not decision.passed
@@ -117,17 +131,17 @@ def test_outputs(mini_project: MiniProject, tmp_path: Path) -> None:
     root = ET.parse(outputs.junit).getroot()
     assert root.tag == "testsuites"
     suites = {s.get("name"): s for s in root.findall("testsuite")}
-    assert {f"prod/{r}" for r in ("us-east", "us-west", *SEEDED)} | {"prod/gate"} == set(suites)
+    assert {f"prod/{r}" for r in (*CLEAN_REGIONS, *SEEDED, "misplaced")} | {"prod/gate"} == set(suites)
     assert suites["prod/gate"].find("testcase/failure") is not None
     assert int(root.get("failures", "0")) >= len(SEEDED)
 
     data = json.loads(outputs.json.read_text())
     assert data["passed"] is False and data["exit_code"] == 1 and data["reason"] == decision.reason
-    assert {r["region"] for r in data["regions"]} == {"us-east", "us-west", *SEEDED}
+    assert {r["region"] for r in data["regions"]} == {*CLEAN_REGIONS, *SEEDED, "misplaced"}
 
     md = outputs.markdown.read_text()
     assert md.startswith("<!-- infra-gate:prod -->") and "❌ FAIL" in md
-    for region in ("us-east", "us-west", *SEEDED):
+    for region in (*CLEAN_REGIONS, *SEEDED, "misplaced"):
         assert f"### {region} (us-east-1)" in md
     assert "Plan: 7 to add, 0 to change, 0 to destroy." in md
     assert "Plan: 7 to add, 0 to change, 1 to destroy." in md

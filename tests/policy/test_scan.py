@@ -8,16 +8,27 @@ from pathlib import Path
 import pytest
 
 from tests.policy import builders
-from tests.policy.conftest import SEEDED, MiniProject
+from tests.policy.conftest import CLEAN_REGIONS, SEEDED, MiniProject
 from toolkit import scan
 from toolkit.errors import UserError
 
-FINDING_KEYS = {"check_id", "title", "severity", "environment", "region", "resource", "file", "line",
-                "status", "source", "waiver"}
+FINDING_KEYS = {
+    "check_id",
+    "title",
+    "severity",
+    "environment",
+    "region",
+    "resource",
+    "file",
+    "line",
+    "status",
+    "source",
+    "waiver",
+}
 
 
 def test_one_checkov_run_for_all_regions(mini_project: MiniProject) -> None:
-    assert len(mini_project.results) == 2 + len(SEEDED)
+    assert len(mini_project.results) == len(CLEAN_REGIONS) + len(SEEDED) + 1
     assert {r.checkov_runs for r in mini_project.results.values()} == {1}
     assert not any(r.cache_hit for r in mini_project.results.values())
 
@@ -33,13 +44,49 @@ def test_findings_json_follows_the_contract(mini_project: MiniProject) -> None:
     assert all(f["status"] in ("passed", "failed", "waived") for f in doc["findings"])
 
 
-def test_clean_region_has_no_failure_at_high(mini_project: MiniProject) -> None:
-    result = mini_project.results["us-east"]
+@pytest.mark.parametrize("region", CLEAN_REGIONS)
+def test_clean_region_has_no_failure_at_high(mini_project: MiniProject, region: str) -> None:
+    result = mini_project.results[region]
     blocking = [f for f in result.failed if f.severity in ("CRITICAL", "HIGH")]
     assert blocking == []
     own = {f.check_id for f in result.passed if f.check_id.startswith("CKV_INFRA_")}
-    assert {"CKV_INFRA_1", "CKV_INFRA_3", "CKV_INFRA_4", "CKV_INFRA_6", "CKV_INFRA_7", "CKV_INFRA_11",
-            "CKV_INFRA_12", "CKV_INFRA_13", "CKV_INFRA_19"} <= own
+    assert {
+        "CKV_INFRA_1",
+        "CKV_INFRA_3",
+        "CKV_INFRA_4",
+        "CKV_INFRA_6",
+        "CKV_INFRA_7",
+        "CKV_INFRA_11",
+        "CKV_INFRA_12",
+        "CKV_INFRA_13",
+        "CKV_INFRA_19",
+    } <= own
+
+
+def test_values_known_after_apply_count_as_set(mini_project: MiniProject) -> None:
+    """A secret encrypted with a key of the same plan: kms_key_id is null in planned_values."""
+    statuses = {f.check_id: f.status for f in mini_project.results["unknown"].findings if f.source == "plan"}
+    assert statuses["CKV_INFRA_8"] == "passed" and statuses["CKV_INFRA_20"] == "passed"
+
+
+def test_prepare_plan_marks_nested_unknowns(tmp_path: Path) -> None:
+    from tests.policy.conftest import UNKNOWN_KEY, unknown_key_resources
+
+    source = tmp_path / "plan.json"
+    source.write_text(json.dumps(builders.plan_doc(unknown_key_resources(), unknown=UNKNOWN_KEY)))
+    scan.prepare_plan(source, tmp_path / "out" / "plan.json")
+    prepared = json.loads((tmp_path / "out" / "plan.json").read_text())
+    values = {
+        r["type"]: r["values"]
+        for m in prepared["planned_values"]["root_module"]["child_modules"]
+        for r in m["resources"]
+    }
+    assert values["aws_secretsmanager_secret"]["kms_key_id"] == "true_after_unknown"
+    assert values["aws_secretsmanager_secret"]["replica"] == []
+    assert values["aws_eks_cluster"]["encryption_config"] == [
+        {"provider": [{"key_arn": "true_after_unknown"}], "resources": ["secrets"]}
+    ]
+    assert json.loads(source.read_text())["planned_values"] != prepared["planned_values"]  # source untouched
 
 
 def test_plan_finding_maps_to_module_file_and_line(mini_project: MiniProject) -> None:
@@ -63,14 +110,18 @@ def test_second_scan_of_unchanged_inputs_does_not_run_checkov(project: MiniProje
     results = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east", "rotation"])
     assert scan.checkov_runs == before
     assert all(r.cache_hit and r.checkov_runs == 0 for r in results.values())
-    assert [f.to_dict() for f in results["rotation"].findings] == \
-        [f.to_dict() for f in project.results["rotation"].findings]
+    assert [f.to_dict() for f in results["rotation"].findings] == [
+        f.to_dict() for f in project.results["rotation"].findings
+    ]
 
 
 def test_changed_region_is_rescanned_alone(project: MiniProject) -> None:
-    builders.write_region(project.artifacts, "prod", "us-west",
-                          resources=builders.modified(builders.clean_resources("prod-us-west"), "aws_kms_key",
-                                                      deletion_window_in_days=7))
+    builders.write_region(
+        project.artifacts,
+        "prod",
+        "us-west",
+        resources=builders.modified(builders.clean_resources("prod-us-west"), "aws_kms_key", deletion_window_in_days=7),
+    )
     before = scan.checkov_runs
     results = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east", "us-west"])
     assert scan.checkov_runs == before + 1
@@ -82,7 +133,8 @@ def test_waivers_apply_without_rescanning(project: MiniProject) -> None:
     (project.root / "policy" / "waivers.yaml").write_text(
         "waivers:\n"
         "  - id: W-1\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.aws_kms_key.*'\n"
-        "    regions: [rotation]\n    reason: key layout migration\n    owner: platform\n    expires: 2099-01-01\n")
+        "    regions: [rotation]\n    reason: key layout migration\n    owner: platform\n    expires: 2099-01-01\n"
+    )
     before = scan.checkov_runs
     result = scan.scan_regions(project.root, project.artifacts, "prod", ["rotation"])["rotation"]
     assert scan.checkov_runs == before
@@ -100,3 +152,24 @@ def test_unknown_checks_take_the_configured_default(project: MiniProject) -> Non
 def test_missing_plan_is_a_user_error(project: MiniProject) -> None:
     with pytest.raises(UserError, match=r"no plan for prod/eu-west"):
         scan.scan_regions(project.root, project.artifacts, "prod", ["eu-west"])
+
+
+def test_repository_hcl_has_no_blocking_findings(tmp_path: Path) -> None:
+    """The real modules/ and terraform/ against our policies (a hand-built plan stands in)."""
+    repo = Path(__file__).resolve().parents[2]
+    if not any((repo / "modules").rglob("*.tf")):
+        pytest.skip("no modules yet")
+    builders.write_region(tmp_path / "artifacts", "prod", "us-east")
+    messages: list[str] = []
+    result = scan.scan_regions(
+        repo, tmp_path / "artifacts", "prod", ["us-east"], cache_dir=tmp_path / "cache", progress=messages.append
+    )["us-east"]
+    hcl = [f for f in result.findings if f.source == "hcl"]
+    assert hcl and all(f.file and f.file.startswith(("modules/", "terraform/")) for f in hcl)
+    blocking = [
+        f"{f.check_id} {f.resource} {f.location}"
+        for f in hcl
+        if f.status == "failed" and f.severity in ("CRITICAL", "HIGH")
+    ]
+    assert blocking == []
+    assert any(m.startswith("checkov: done in") for m in messages)

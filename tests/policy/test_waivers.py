@@ -21,26 +21,40 @@ from toolkit.waivers import (
 TODAY = date(2026, 11, 29)
 
 
-def finding(check: str = "CKV_INFRA_13", resource: str = 'module.kms.aws_kms_key.this["logs"]',
-            region: str = "us-east", status: str = "failed") -> Finding:
+def finding(
+    check: str = "CKV_INFRA_13",
+    resource: str = 'module.kms.aws_kms_key.this["logs"]',
+    region: str = "us-east",
+    status: str = "failed",
+) -> Finding:
     return Finding(check, "t", "HIGH", "prod", region, resource, "modules/kms/main.tf", 7, status, "plan")  # type: ignore[arg-type]
 
 
 def waiver(**kw: object) -> Waiver:
-    data: dict[str, object] = {"id": "W-1", "check_id": "CKV_INFRA_13", "resource": "module.kms.aws_kms_key.this[*]",
-                               "reason": "migration", "owner": "platform", "expires": "2027-01-31", **kw}
+    data: dict[str, object] = {
+        "id": "W-1",
+        "check_id": "CKV_INFRA_13",
+        "resource": "module.kms.aws_kms_key.this[*]",
+        "reason": "migration",
+        "owner": "platform",
+        "expires": "2027-01-31",
+        **kw,
+    }
     return Waiver.model_validate(data)
 
 
-@pytest.mark.parametrize(("pattern", "value", "expected"), [
-    ('module.kms.aws_kms_key.this["logs"]', 'module.kms.aws_kms_key.this["logs"]', True),
-    ("module.kms.aws_kms_key.this[*]", 'module.kms.aws_kms_key.this["logs"]', True),
-    ("module.kms.aws_kms_key.this[*]", 'module.kms.aws_kms_key.other["logs"]', False),
-    ("*aws_kms_key.this*", 'aws_kms_key.this["logs"]', True),  # the HCL address inside the module
-    ("module.*.aws_iam_role.node", "module.karpenter.aws_iam_role.node", True),
-    ("aws_iam_role.node", "module.karpenter.aws_iam_role.node", False),
-    ("NodePool.default.gpu?", "NodePool.default.gpu2", True),
-])
+@pytest.mark.parametrize(
+    ("pattern", "value", "expected"),
+    [
+        ('module.kms.aws_kms_key.this["logs"]', 'module.kms.aws_kms_key.this["logs"]', True),
+        ("module.kms.aws_kms_key.this[*]", 'module.kms.aws_kms_key.this["logs"]', True),
+        ("module.kms.aws_kms_key.this[*]", 'module.kms.aws_kms_key.other["logs"]', False),
+        ("*aws_kms_key.this*", 'aws_kms_key.this["logs"]', True),  # the HCL address inside the module
+        ("module.*.aws_iam_role.node", "module.karpenter.aws_iam_role.node", True),
+        ("aws_iam_role.node", "module.karpenter.aws_iam_role.node", False),
+        ("NodePool.default.gpu?", "NodePool.default.gpu2", True),
+    ],
+)
 def test_glob_over_addresses(pattern: str, value: str, expected: bool) -> None:
     assert glob_match(pattern, value) is expected
 
@@ -75,24 +89,40 @@ def test_stale_and_expiring() -> None:
 
 def test_waiver_file_loads(tmp_path: Path) -> None:
     path = tmp_path / "waivers.yaml"
-    path.write_text("waivers:\n  - id: W-1\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.*'\n"
-                    "    environments: [prod]\n    reason: r\n    owner: o\n    expires: 2027-01-31\n")
+    path.write_text(
+        "waivers:\n  - id: W-1\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.*'\n"
+        "    environments: [prod]\n    reason: r\n    owner: o\n    expires: 2027-01-31\n"
+    )
     (w,) = load_waivers(path)
     assert w.expires == date(2027, 1, 31) and w.environments == ("prod",)
     assert load_waivers(tmp_path / "absent.yaml") == []
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ("waivers:\n  - id: W-1\n    check_id: C\n    resource: r\n    reason: r\n    owner: o\n    expires: 2027-01-31\n"
-     "    expiry: 2027-01-31\n", r"waivers\[0\]\.expiry: Extra inputs are not permitted"),
-    ("waivers:\n  - id: W-1\n    check_id: C\n    resource: r\n    reason: r\n    owner: o\n    expires: 2027-13-01\n",
-     r"waivers\[0\]\.expires: .*date"),
-    ("waivers:\n  - id: W-1\n    check_id: C\n    resource: r\n    owner: o\n    expires: 2027-01-01\n",
-     r"waivers\[0\]\.reason: Field required"),
-    ("waivers:\n  - {id: W-1, check_id: C, resource: r, reason: r, owner: o, expires: 2027-01-01}\n"
-     "  - {id: W-1, check_id: D, resource: r, reason: r, owner: o, expires: 2027-01-01}\n", r"duplicate waiver id 'W-1'"),
-    ("waivers: [\n", r"invalid YAML"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "waivers:\n  - id: W-1\n    check_id: C\n    resource: r\n    reason: r\n    owner: o\n"
+            "    expires: 2027-01-31\n    expiry: 2027-01-31\n",
+            r"waivers\[0\]\.expiry: Extra inputs are not permitted",
+        ),
+        (
+            "waivers:\n  - id: W-1\n    check_id: C\n    resource: r\n    reason: r\n    owner: o\n"
+            "    expires: 2027-13-01\n",
+            r"waivers\[0\]\.expires: .*date",
+        ),
+        (
+            "waivers:\n  - id: W-1\n    check_id: C\n    resource: r\n    owner: o\n    expires: 2027-01-01\n",
+            r"waivers\[0\]\.reason: Field required",
+        ),
+        (
+            "waivers:\n  - {id: W-1, check_id: C, resource: r, reason: r, owner: o, expires: 2027-01-01}\n"
+            "  - {id: W-1, check_id: D, resource: r, reason: r, owner: o, expires: 2027-01-01}\n",
+            r"duplicate waiver id 'W-1'",
+        ),
+        ("waivers: [\n", r"invalid YAML"),
+    ],
+)
 def test_waiver_file_errors_are_one_line(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "waivers.yaml"
     path.write_text(body)
