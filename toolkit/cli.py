@@ -410,7 +410,7 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
     if mode == "sandbox":
         from toolkit.plan import SANDBOX_BANNER
 
-        opts.sandbox_env, opts.sandbox_info = prepare_sandbox(ctx.root, provider_schema)
+        opts.sandbox_env, opts.sandbox_info = prepare_sandbox(ctx.root, provider_schema, opts)
         ctx.console.print(f"[bold yellow]sandbox mode[/] ({why}). {SANDBOX_BANNER}")
     elif remote_state:
         raise click.UsageError("--remote-state only applies to sandbox runs (cloud runs always use the S3 backend)")
@@ -449,6 +449,13 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
         raise click.exceptions.Exit(2)
 
 
+def _scan_cache() -> Path:
+    """Scan results are keyed by content hash, so one cache serves every checkout and artifacts dir."""
+    from toolkit.project import cache_dir
+
+    return cache_dir() / "scan"
+
+
 def _scan_after_plan(ctx: Ctx, env: str, regions: list[str], enabled: bool, quiet: bool) -> dict[str, Any] | None:
     if not enabled or not regions:
         return None
@@ -457,7 +464,7 @@ def _scan_after_plan(ctx: Ctx, env: str, regions: list[str], enabled: bool, quie
     if not quiet:
         ctx.console.print(f"policy scan: checkov over modules, stack, {len(regions)} plan(s) and manifests...",
                           markup=False)
-    results = scan_regions(ctx.root, ctx.artifacts, env, regions,
+    results = scan_regions(ctx.root, ctx.artifacts, env, regions, cache_dir=_scan_cache(),
                            progress=None if quiet else (lambda m: ctx.console.print(m, markup=False, highlight=False)))
     failed = sum(len(r.failed) for r in results.values())
     waived = sum(len(r.waived) for r in results.values())
@@ -705,6 +712,7 @@ def scan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
     env_name = ctx.env(env)
     picked = _pick_regions(ctx, env_name, regions, all_regions)
     results = scan_regions(ctx.root, ctx.artifacts, env_name, picked, default_severity=default_severity,
+                           cache_dir=_scan_cache(),
                            progress=None if _use_json(ctx, json_flag) else
                            (lambda m: ctx.console.print(m, markup=False, highlight=False)))
     if _use_json(ctx, json_flag):

@@ -9,12 +9,13 @@ Regions run in a bounded thread pool; each Terraform run is its own child proces
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,18 @@ class PlanOptions:
     lock_timeout: str | None = None
     sandbox_env: dict[str, str] = field(default_factory=dict)
     sandbox_info: dict[str, Any] = field(default_factory=dict)
+    install: Any = None  # toolkit.sandbox.SandboxInstall in sandbox mode
+
+
+@contextlib.contextmanager
+def _shared_provider(opts: PlanOptions) -> Iterator[dict[str, str]]:
+    if opts.mode != "sandbox" or opts.install is None:
+        yield {}
+        return
+    from toolkit.sandbox.reattach import reattached_provider
+
+    with reattached_provider(opts.install) as env:
+        yield env
 
 
 @dataclass
@@ -103,8 +116,11 @@ def sandbox_install(root: Path, explicit_schema: Path | None) -> Any:
     return install(provider_schema_path(root, explicit_schema))
 
 
-def prepare_sandbox(root: Path, explicit_schema: Path | None) -> tuple[dict[str, str], dict[str, Any]]:
+def prepare_sandbox(root: Path, explicit_schema: Path | None, opts: PlanOptions | None = None,
+                    ) -> tuple[dict[str, str], dict[str, Any]]:
     inst = sandbox_install(root, explicit_schema)
+    if opts is not None:
+        opts.install = inst
     info = {"source": "registry.terraform.io/hashicorp/aws", "version": inst.provider_version,
             "schema_path": str(inst.schema_path), "schema_sha256": inst.schema_sha256}
     return inst.env(), info
@@ -252,10 +268,14 @@ def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: Plan
         step("plan")
         plan_file = out / "tfplan"
         tmp_plan = out / ".tfplan.tmp"
-        tf.plan(tmp_plan, var_files=[out / "terraform.tfvars.json"], lock_timeout=opts.lock_timeout)
-        os.replace(tmp_plan, plan_file)
-        step("show")
-        plan_json = tf.show_json(plan_file)
+        with _shared_provider(opts) as reattach_env:
+            # plan and show start the provider several times; in sandbox mode one plugin
+            # process (private unix socket) serves them all.
+            tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file)
+            tf_run.plan(tmp_plan, var_files=[out / "terraform.tfvars.json"], lock_timeout=opts.lock_timeout)
+            os.replace(tmp_plan, plan_file)
+            step("show")
+            plan_json = tf_run.show_json(plan_file)
         from toolkit.fsutil import dump_json
 
         atomic_write_text(out / "plan.json", dump_json(plan_json), mode=0o600)
