@@ -663,9 +663,10 @@ def providers_grp() -> None:
 
 @providers_grp.command("schema")
 @click.option("--version", "version", default="6.47.0", show_default=True, help="hashicorp/aws version.")
+@click.option("--force", is_flag=True, help="Download again even when the schema is cached.")
 @terraform_option
 @pass_ctx
-def providers_schema_cmd(ctx: Ctx, version: str, terraform: str | None) -> None:
+def providers_schema_cmd(ctx: Ctx, version: str, force: bool, terraform: str | None) -> None:
     """Download the real hashicorp/aws provider and cache its schema for the sandbox.
 
     Needs registry access: run it once on a networked machine, then copy the cache
@@ -677,7 +678,7 @@ def providers_schema_cmd(ctx: Ctx, version: str, terraform: str | None) -> None:
     """
     from toolkit.doctor import fetch_provider_schema
 
-    path = fetch_provider_schema(version, terraform, log=lambda m: ctx.console.print(m, markup=False))
+    path = fetch_provider_schema(version, terraform, log=lambda m: ctx.console.print(m, markup=False), force=force)
     ctx.console.print(f"[green]wrote[/] {path}")
 
 

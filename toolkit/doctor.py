@@ -52,12 +52,17 @@ def diagnose(root: Path | None, terraform: str | None, provider_schema: Path | N
     return report
 
 
-def fetch_provider_schema(version: str, terraform: str | None, log: Callable[[str], None]) -> Path:
+def fetch_provider_schema(version: str, terraform: str | None, log: Callable[[str], None],
+                          force: bool = False) -> Path:
     """Init the real provider in a scratch dir and save `providers schema -json` to the cache."""
     from toolkit.terraform import Terraform, resolve_engine
 
     if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version):
         raise UserError(f"--version {version!r}: expected a provider version such as 6.47.0")
+    out = cache_dir() / "schemas" / f"hashicorp-aws-{version}.json"
+    if out.is_file() and not force:
+        log(f"{out} is cached (--force to download again)")
+        return out
     with tempfile.TemporaryDirectory(prefix="infra-schema-") as tmp:
         work = Path(tmp)
         (work / "main.tf").write_text(
@@ -69,6 +74,5 @@ def fetch_provider_schema(version: str, terraform: str | None, log: Callable[[st
         except ToolError as exc:
             raise ToolError(f"could not download hashicorp/aws {version} (needs registry access): {exc}") from None
         data = tf.providers_schema()
-    out = cache_dir() / "schemas" / f"hashicorp-aws-{version}.json"
     atomic_write_json(out, data)
     return out
