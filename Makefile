@@ -8,13 +8,13 @@ INFRA_PROVIDER_SCHEMA ?= $(SHARED)/schemas/terraform/hashicorp-aws-6.47.0.json
 export INFRA_PROVIDER_SCHEMA
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps plan test bench fmt clean
+.PHONY: setup system-deps plan test lint bench clean
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q -e '.[test,dev]'
 	touch $@
 
 system-deps:
@@ -25,6 +25,10 @@ plan: setup
 
 test: setup system-deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check toolkit tests benchmarks
+	$(VENV)/bin/mypy toolkit
 
 bench: setup
 	$(VENV)/bin/python benchmarks/run_all.py

@@ -650,8 +650,7 @@ def doctor_cmd(ctx: Ctx, terraform: str | None, provider_schema: Path | None, js
 
 def _has_project(ctx: Ctx) -> bool:
     try:
-        ctx.root
-        return True
+        return ctx.root.is_dir()
     except UserError:
         return False
 
@@ -814,7 +813,7 @@ def report_cmd(ctx: Ctx, env: str | None, regions: tuple[str, ...], fmt: str, ou
 def _crash_log(exc: BaseException) -> Path:
     from toolkit.project import cache_dir
 
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
     log_dir = cache_dir() / "logs"
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -858,7 +857,7 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPT
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:
         path = _crash_log(exc)
         err.print(f"unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
                   f"(traceback in {path})", markup=False, soft_wrap=True)

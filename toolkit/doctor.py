@@ -33,7 +33,7 @@ def diagnose(root: Path | None, terraform: str | None, provider_schema: Path | N
         from importlib.metadata import version
 
         report["checkov"] = version("checkov")
-    except Exception:  # noqa: BLE001 - optional in doctor output
+    except Exception:
         report["checkov"] = "not installed"
     schema: dict[str, Any]
     try:

@@ -175,7 +175,7 @@ def one_line_error(path: Path, exc: ValidationError, root: str = "") -> UserErro
     return UserError(f"{path}: {loc or '<top>'}: {msg}{detail}{more}")
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates as strings, so pydantic validates them with a key path."""
 
 

@@ -201,7 +201,7 @@ def _init_fingerprint(root: Path, stack: Path, init_args: list[str], env: dict[s
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
 def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: PlanOptions,
@@ -286,7 +286,8 @@ def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: Plan
         summary.update({
             "schema_version": 1, "mode": opts.mode, "environment": cfg.environment, "region": cfg.region,
             "aws_region": cfg.aws_region, "terraform_version": plan_json.get("terraform_version"),
-            "provider": opts.sandbox_info if opts.mode == "sandbox" else {"source": "registry.terraform.io/hashicorp/aws"},
+            "provider": (opts.sandbox_info if opts.mode == "sandbox"
+                         else {"source": "registry.terraform.io/hashicorp/aws"}),
             "plan_sha256": digest, "generated_at": _now(),
             "inputs_sha256": {p.name: sha256_file(p) for p in rendered.files if p.parent == out},
         })
@@ -358,8 +359,16 @@ def table_rows(results: list[RegionResult]) -> list[list[str]]:
     return rows
 
 
-__all__ = ["PlanOptions", "RegionResult", "SANDBOX_BANNER", "choose_mode", "plan_line", "plan_regions",
-           "prepare_sandbox", "table_rows"]
+__all__ = [
+    "SANDBOX_BANNER",
+    "PlanOptions",
+    "RegionResult",
+    "choose_mode",
+    "plan_line",
+    "plan_regions",
+    "prepare_sandbox",
+    "table_rows",
+]
 
 
 def apply_region(cfg: RegionConfig, artifacts: Path, terraform: str | None, log: Callable[[str], None]) -> None:

@@ -68,7 +68,8 @@ def provider_schema_path(root: Path, explicit: str | os.PathLike[str] | None = N
     if given:
         path = Path(given).expanduser().resolve()
         if not path.is_file():
-            raise UserError(f"{path}: provider schema not found (from {'--provider-schema' if explicit else SCHEMA_ENV})")
+            source = "--provider-schema" if explicit else SCHEMA_ENV
+            raise UserError(f"{path}: provider schema not found (from {source})")
         return path
     cached = sorted((cache_dir() / "schemas").glob("hashicorp-aws-*.json"), key=_version_key)
     if cached:

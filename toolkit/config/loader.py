@@ -67,7 +67,9 @@ def _describe(err: Mapping[str, Any]) -> str:
         msg = msg[len("Value error, "):]
     if kind.endswith("_type") or kind.endswith("_parsing"):
         got = err.get("input")
-        return f"{msg} (got {type(got).__name__} {got!r})" if not isinstance(got, (dict, list)) else f"{msg} (got {type(got).__name__})"
+        if isinstance(got, (dict, list)):
+            return f"{msg} (got {type(got).__name__})"
+        return f"{msg} (got {type(got).__name__} {got!r})"
     if kind == "string_pattern_mismatch":
         got = err.get("input")
         return f"{got!r} does not match the expected pattern {err.get('ctx', {}).get('pattern')}"
@@ -196,7 +198,8 @@ class Project:
         name = explicit or os.environ.get(ENV_VAR) or self.org.default_environment
         known = self.environment_names()
         if name not in known:
-            source = "--env" if explicit else (ENV_VAR if os.environ.get(ENV_VAR) else "default_environment in defaults.yaml")
+            source = "--env" if explicit else (
+                ENV_VAR if os.environ.get(ENV_VAR) else "default_environment in defaults.yaml")
             raise UserError(f"unknown environment {name!r} (from {source}); known: {', '.join(known) or 'none'}")
         return name
 
@@ -232,7 +235,8 @@ class Project:
         loaded = self.environment(env)
         if region not in loaded.regions:
             raise UserError(f"environment {env!r} has no settings for region {region!r} "
-                            f"(no {self.env_dir / env / (region + '.yaml')}); it has: {', '.join(sorted(loaded.regions))}")
+                            f"(no {self.env_dir / env / (region + '.yaml')}); "
+                            f"it has: {', '.join(sorted(loaded.regions))}")
         return loaded.regions[region]
 
     def _check_env_file(self, env: str, f: EnvironmentFile, doc: YamlDoc) -> None:
@@ -242,7 +246,8 @@ class Project:
                                 f"{zone!r}; known: {', '.join(sorted(self.catalog.zones))}")
         missing = [t for t in self.org.required_tags if t not in f.tags]
         if missing:
-            raise UserError(f"{doc.path}:{doc.lines.get(('tags',), 1)}: tags: required tags missing: {', '.join(missing)}")
+            raise UserError(f"{doc.path}:{doc.lines.get(('tags',), 1)}: tags: required tags missing: "
+                            f"{', '.join(missing)}")
         if "environment" in f.tags and f.tags["environment"] != env:
             raise UserError(f"{doc.path}:{doc.lines.get(('tags', 'environment'), 1)}: tags.environment: "
                             f"expected {env!r} (the directory name), got {f.tags['environment']!r}")
