@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import sys
@@ -41,7 +42,14 @@ def diagnose(root: Path | None, terraform: str | None, provider_schema: Path | N
 
         path = provider_schema_path(root or Path.cwd(), provider_schema)
         schema = dict(info(path))
-        schema["source"] = "--provider-schema" if provider_schema else "INFRA_PROVIDER_SCHEMA or cache"
+        if provider_schema:
+            schema["source"] = "--provider-schema"
+        elif os.environ.get("INFRA_PROVIDER_SCHEMA"):
+            schema["source"] = "INFRA_PROVIDER_SCHEMA"
+        elif path.is_relative_to(cache_dir()):
+            schema["source"] = "toolkit cache (infra providers schema)"
+        else:
+            schema["source"] = "pre-seeded copy beside the checkout (../shared/schemas)"
     except InfraError as exc:
         schema = {"error": str(exc)}
     report["provider schema"] = schema

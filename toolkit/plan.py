@@ -273,6 +273,7 @@ def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: Plan
             # process (private unix socket) serves them all.
             tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file)
             tf_run.plan(tmp_plan, var_files=[out / "terraform.tfvars.json"], lock_timeout=opts.lock_timeout)
+            os.chmod(tmp_plan, 0o600)  # a plan file holds values in cleartext
             os.replace(tmp_plan, plan_file)
             step("show")
             plan_json = tf_run.show_json(plan_file)

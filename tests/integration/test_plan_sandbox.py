@@ -31,6 +31,7 @@ def test_prod_plans_all_four_regions(prod_artifacts: Path) -> None:
         digest = (out / "plan.sha256").read_text().split()[0]
         assert digest == hashlib.sha256((out / "tfplan").read_bytes()).hexdigest() == summary["plan_sha256"]
         assert stat.S_IMODE((out / "plan.json").stat().st_mode) == 0o600
+        assert stat.S_IMODE((out / "tfplan").stat().st_mode) == 0o600
         assert "Plan: " in (out / "summary.md").read_text() and "Sandbox plan" in (out / "summary.md").read_text()
 
 
