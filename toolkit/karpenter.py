@@ -88,7 +88,7 @@ def _where(source: str, path: str) -> str:
     return f"{source}: {path}"
 
 
-def _ondemand_share(pool: Json) -> float:
+def on_demand_share(pool: Json) -> float:
     """The share of a pool's capacity its policy guarantees to be on-demand."""
     mix = pool["capacity_mix"]
     policy = mix["policy"]
@@ -139,9 +139,9 @@ def check_inputs(inputs: Json) -> list[str]:
             errors.append(f"{at}.capacity_mix.spot_share: policy ratio needs 0 < spot_share < 1")
         if policy == "on-demand-baseline" and mix.get("baseline_cpu") is None and mix.get("baseline_gpu") is None:
             errors.append(f"{at}.capacity_mix: on-demand-baseline needs baseline_cpu or baseline_gpu")
-        if _ondemand_share(pool) + _EPS < minimum:
+        if on_demand_share(pool) + _EPS < minimum:
             errors.append(
-                f"{at}.capacity_mix: on-demand share {_ondemand_share(pool):.2f} is below "
+                f"{at}.capacity_mix: on-demand share {on_demand_share(pool):.2f} is below "
                 f"karpenter.min_on_demand_share {minimum:.2f}"
             )
         if pool["gpu"]:

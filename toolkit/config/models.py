@@ -199,20 +199,12 @@ class Pool(Strict):
     def on_demand_share(self) -> float:
         """The share of the pool's capacity that its policy guarantees to be on-demand.
 
-        spot-first and spot guarantee none (on-demand is only a fallback); ratio
-        guarantees 1 - spot_share; on-demand-baseline guarantees its baseline over the
-        pool's ceiling (GPUs for GPU pools, else CPUs).
+        One rule for settings validation and manifest rendering:
+        :func:`toolkit.karpenter.on_demand_share`.
         """
-        mix = self.capacity_mix
-        if mix.policy == "on-demand":
-            return 1.0
-        if mix.policy in ("spot", "spot-first"):
-            return 0.0
-        if mix.policy == "ratio":
-            return 1.0 - mix.spot_share
-        if self.gpu and mix.baseline_gpu is not None and self.limits.gpu:
-            return mix.baseline_gpu / self.limits.gpu
-        return (mix.baseline_cpu or 0) / self.limits.cpu
+        from toolkit.karpenter import on_demand_share
+
+        return on_demand_share(self.model_dump(mode="json"))
 
     @model_validator(mode="after")
     def _gpu_rules(self) -> Pool:
