@@ -426,8 +426,11 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
         from rich.table import Table
 
         table = Table(title=f"infra plan: {env_name} ({mode})", title_justify="left")
-        for col in ("region", "mode", "status", "add", "change", "destroy", "protected", "time"):
-            table.add_column(col, justify="right" if col in ("add", "change", "destroy", "protected") else "left")
+        width = max(len(f"{r.environment}/{r.region}") for r in results)
+        # Terraform's own symbols: + add, ~ change, - destroy.
+        for col in ("region", "mode", "status", "+", "~", "-", "protected", "time"):
+            table.add_column(col, justify="right" if col in ("+", "~", "-", "protected") else "left",
+                             no_wrap=col == "region", min_width=width if col == "region" else None)
         for row in table_rows(results):
             table.add_row(*row)
         ctx.console.print(table)
