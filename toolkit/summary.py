@@ -1,8 +1,8 @@
 """Plan summaries in Terraform's own language, from ``terraform show -json`` output.
 
 Only addresses, types and actions are summarised: no attribute values, so nothing
-sensitive can leak into a summary (values that are shown elsewhere appear as
-``(sensitive)``; see :func:`redact`).
+sensitive can leak into a summary (the compliance report, which does show values,
+replaces every sensitive one with ``(sensitive)``).
 """
 
 from __future__ import annotations
@@ -57,17 +57,6 @@ def plan_line(counts: dict[str, int]) -> str:
     if not counts["add"] and not counts["change"] and not counts["destroy"]:
         return "No changes. Your infrastructure matches the configuration."
     return f"Plan: {counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy."
-
-
-def redact(value: Any, sensitive: Any) -> Any:
-    """A value with every part marked sensitive replaced by ``(sensitive)``."""
-    if sensitive is True:
-        return "(sensitive)"
-    if isinstance(value, dict) and isinstance(sensitive, dict):
-        return {k: redact(v, sensitive.get(k, False)) for k, v in value.items()}
-    if isinstance(value, list) and isinstance(sensitive, list):
-        return [redact(v, sensitive[i] if i < len(sensitive) else False) for i, v in enumerate(value)]
-    return value
 
 
 def markdown(summary: dict[str, Any]) -> str:
