@@ -124,7 +124,7 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
     ("missing-required", _replace(US, "  cidr: 10.20.0.0/16\n", ""), ["render", "us-east"],
      "network.cidr: required key is missing"),
     ("rotation-without-lambda", _replace(US, "    length: 32\n", "    length: 32\n    rotation_days: 30\n"),
-     ["render", "us-east"], "rotation_days and rotation_lambda_arn go together"),
+     ["render", "us-east"], "rotation (rotation_days or rotation_schedule) and rotation_lambda_arn go together"),
     ("hostile-pool-name", _append(US, 'karpenter:\n  pools:\n    "x\\"} ${evil}":\n      instance_families: [m6i]\n'),
      ["render", "us-east"], "does not match the expected pattern"),
     ("hostile-region-arg", _nothing, ["render", "us-east\n$(rm -rf /)"], "unknown region"),

@@ -195,6 +195,7 @@ class Pool(Strict):
     expire_after: Annotated[str, StringConstraints(pattern=r"^(Never|([0-9]+(s|m|h))+)$")] = "720h"
     disruption_budgets: list[Budget] = Field(default_factory=lambda: [Budget(nodes="10%")])
     root_volume_gi: int = Field(100, ge=20, le=16384)
+    termination_grace_period: Duration | None = None
 
     def on_demand_share(self) -> float:
         """The share of the pool's capacity that its policy guarantees to be on-demand.
@@ -267,15 +268,26 @@ class Secret(Strict):
     description: FreeText
     generate: bool = True
     length: int = Field(32, ge=16, le=4096)
+    exclude_punctuation: bool = False
     rotation_days: int | None = Field(None, ge=1, le=90)
+    rotation_schedule: Annotated[str, StringConstraints(pattern=r"^(rate\([0-9]+ (hour|hours|day|days)\)|cron\([^()]+\))$")] | None = None
     rotation_lambda_arn: LambdaArn | None = None
     replica_regions: list[RegionKey] = Field(default_factory=list)
     value_version: int = Field(1, ge=1)
 
     @model_validator(mode="after")
-    def _rotation_needs_lambda(self) -> Secret:
-        if (self.rotation_days is None) != (self.rotation_lambda_arn is None):
-            raise ValueError("rotation_days and rotation_lambda_arn go together (bring your own rotation Lambda)")
+    def _rotation(self) -> Secret:
+        if self.rotation_days is not None and self.rotation_schedule is not None:
+            raise ValueError("set rotation_days or rotation_schedule, not both")
+        rotates = self.rotation_days is not None or self.rotation_schedule is not None
+        if rotates != (self.rotation_lambda_arn is not None):
+            raise ValueError("rotation (rotation_days or rotation_schedule) and rotation_lambda_arn go together "
+                             "(bring your own rotation Lambda)")
+        if self.rotation_schedule and self.rotation_schedule.startswith("rate("):
+            amount, unit = self.rotation_schedule[5:-1].split()
+            days = int(amount) / (24 if unit.startswith("hour") else 1)
+            if not 0 < days <= 90:
+                raise ValueError("rotation_schedule: rotate at least every 90 days")
         return self
 
 
