@@ -109,6 +109,8 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
      "allow-list"),
     ("public-endpoint-world", _append(US, "eks:\n  endpoint_public_access: true\n  public_access_cidrs: [0.0.0.0/0]\n"),
      ["render", "us-east"], "0.0.0.0/0 is not an allow-list"),
+    ("public-endpoint-split-world", _append(US, "eks:\n  endpoint_public_access: true\n  public_access_cidrs: [0.0.0.0/1, 128.0.0.0/1]\n"),
+     ["render", "us-east"], "wider than /8"),
     ("budget-schedule-without-duration", _append(US, "karpenter:\n  pools:\n    general:\n      disruption_budgets: [{nodes: '0', schedule: '0 9 * * *'}]\n"),
      ["render", "us-east"], "schedule and duration go together"),
     ("top-level-list", _write(US, "- network\n"), ["render", "us-east"], "expected a mapping"),

@@ -114,6 +114,9 @@ class Eks(Strict):
         out = [_cidr(c) for c in v]
         if "0.0.0.0/0" in out:
             raise ValueError("0.0.0.0/0 is not an allow-list; name the CIDRs that may reach the endpoint")
+        wide = [c for c in out if ipaddress.ip_network(c).prefixlen < 8]
+        if wide:
+            raise ValueError(f"{wide[0]} is wider than /8; an allow-list names specific networks")
         return out
 
     @field_validator("log_retention_days")
