@@ -60,12 +60,12 @@ def _bytes(rel: str, data: bytes) -> Mutation:
 
 
 US = "staging/us-east.yaml"
-GPU_POOL = """
-karpenter:
-  pools:
-    gpu-inference:
-      taints: []
-"""
+def _pools(text: str) -> Mutation:
+    """Add pool settings under the region file's existing `karpenter.pools`."""
+    return _replace(US, "karpenter:\n  pools:\n", "karpenter:\n  pools:\n" + text)
+
+
+GPU_POOL = _replace(US, "    gpu-inference:\n", "    gpu-inference:\n      taints: []\n")
 
 # (id, mutation, args after the global options, expected fragment of the message)
 CASES: list[tuple[str, Mutation, list[str], str]] = [
@@ -82,7 +82,7 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
      ["render", "us-east"], "region 'eu-central' is in residency zone 'eu'"),
     ("overlapping-cidrs", _replace("staging/eu-central.yaml", "10.21.0.0/16", "10.20.0.0/17"),
      ["render", "us-east"], "overlaps"),
-    ("gpu-pool-without-taint", _append(US, GPU_POOL), ["render", "us-east"], "nvidia.com/gpu NoSchedule taint"),
+    ("gpu-pool-without-taint", GPU_POOL, ["render", "us-east"], "nvidia.com/gpu NoSchedule taint"),
     ("replica-outside-zone", _replace("prod/us-east.yaml", "replica_regions: [us-west]\nsecrets", "replica_regions: [eu-west]\nsecrets"),
      ["render", "us-east", "--env", "prod"], "outside this region's residency zone 'us'"),
     ("secret-replica-outside-zone", _replace("prod/eu-west.yaml", "    replica_regions: [eu-central]\n  model", "    replica_regions: [us-east]\n  model"),
@@ -95,9 +95,9 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
      ["render", "us-east"], "is not allowed in AWS tags"),
     ("unknown-env", _nothing, ["render", "us-east", "--env", "nope"], "unknown environment 'nope'"),
     ("bad-cidr", _replace(US, "10.20.0.0/16", "10.20.0.0/33"), ["render", "us-east"], "not a valid CIDR"),
-    ("spot-share-range", _append(US, "karpenter:\n  pools:\n    general:\n      capacity_mix: {policy: ratio, spot_share: 1.5}\n"),
+    ("spot-share-range", _pools("    general:\n      capacity_mix: {policy: ratio, spot_share: 1.5}\n"),
      ["render", "us-east"], "spot_share"),
-    ("unknown-capacity-policy", _append(US, "karpenter:\n  pools:\n    general:\n      capacity_mix: {policy: cheapest}\n"),
+    ("unknown-capacity-policy", _pools("    general:\n      capacity_mix: {policy: cheapest}\n"),
      ["render", "us-east"], "capacity_mix.policy"),
     ("duplicate-key", _append(US, "network:\n  cidr: 10.30.0.0/16\n"), ["render", "us-east"], "duplicate key 'network'"),
     ("bad-account-id", _replace("staging/env.yaml", '"123456789012"', '"12345"'), ["render", "us-east"], "account_id"),
@@ -111,7 +111,7 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
      ["render", "us-east"], "0.0.0.0/0 is not an allow-list"),
     ("public-endpoint-split-world", _append(US, "eks:\n  endpoint_public_access: true\n  public_access_cidrs: [0.0.0.0/1, 128.0.0.0/1]\n"),
      ["render", "us-east"], "wider than /8"),
-    ("budget-schedule-without-duration", _append(US, "karpenter:\n  pools:\n    general:\n      disruption_budgets: [{nodes: '0', schedule: '0 9 * * *'}]\n"),
+    ("budget-schedule-without-duration", _pools("    general:\n      disruption_budgets: [{nodes: '0', schedule: '0 9 * * *'}]\n"),
      ["render", "us-east"], "schedule and duration go together"),
     ("top-level-list", _write(US, "- network\n"), ["render", "us-east"], "expected a mapping"),
     ("two-documents", _write(US, "network: {}\n---\neks: {}\n"), ["render", "us-east"], "exactly one YAML document"),
@@ -127,7 +127,7 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
      "network.cidr: required key is missing"),
     ("rotation-without-lambda", _replace(US, "    length: 32\n", "    length: 32\n    rotation_days: 30\n"),
      ["render", "us-east"], "rotation (rotation_days or rotation_schedule) and rotation_lambda_arn go together"),
-    ("hostile-pool-name", _append(US, 'karpenter:\n  pools:\n    "x\\"} ${evil}":\n      instance_families: [m6i]\n'),
+    ("hostile-pool-name", _pools('    "x\\"} ${evil}":\n      instance_families: [m6i]\n'),
      ["render", "us-east"], "does not match the expected pattern"),
     ("hostile-region-arg", _nothing, ["render", "us-east\n$(rm -rf /)"], "unknown region"),
 ]
