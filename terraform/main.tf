@@ -3,18 +3,23 @@ data "aws_partition" "current" {}
 locals {
   # How each key purpose may be used. Keys are never usable by "*": principals of this account
   # use them through the named AWS services, CloudWatch Logs only for this account's groups,
-  # and the EKS control plane through its role's IAM policy (scoped to the key).
+  # and the EKS control plane through its role's IAM policy (scoped to the key). The eks-secrets
+  # key admits only the cluster role (account root principal + aws:PrincipalArn condition, so the
+  # key can be created before the role; the name is fixed by modules/eks-cluster).
   # EBS: EC2 Auto Scaling launches the system nodes with its service-linked role, which has no
-  # KMS permission of its own, so the key policy names it (the role must exist: see README).
+  # KMS permission of its own and whose IAM policy cannot be extended, so the key policy must
+  # name it directly as principal (an aws:PrincipalArn condition on the root principal would
+  # still need an IAM allow); KMS validates that principal, so the role must exist: see README.
+  eks_cluster_role = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:role/${var.name}-eks-cluster"
   autoscaling_role = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
   kms_key_usage = {
-    "eks-secrets"     = { via_services = [], service_principals = [], users = [], allow_iam_policies = true }
-    "logs"            = { via_services = [], service_principals = ["logs"], users = [], allow_iam_policies = false }
-    "ebs"             = { via_services = ["ec2"], service_principals = [], users = [local.autoscaling_role], allow_iam_policies = false }
-    "secrets-manager" = { via_services = ["secretsmanager"], service_principals = [], users = [], allow_iam_policies = false }
-    "state"           = { via_services = ["s3", "dynamodb"], service_principals = [], users = [], allow_iam_policies = false }
+    "eks-secrets"     = { via_services = [], service_principals = [], users = [], allow_iam_policies = true, iam_principal_arns = [local.eks_cluster_role] }
+    "logs"            = { via_services = [], service_principals = ["logs"], users = [], allow_iam_policies = false, iam_principal_arns = [] }
+    "ebs"             = { via_services = ["ec2"], service_principals = [], users = [local.autoscaling_role], allow_iam_policies = false, iam_principal_arns = [] }
+    "secrets-manager" = { via_services = ["secretsmanager"], service_principals = [], users = [], allow_iam_policies = false, iam_principal_arns = [] }
+    "state"           = { via_services = ["s3", "dynamodb"], service_principals = [], users = [], allow_iam_policies = false, iam_principal_arns = [] }
   }
-  kms_default_usage = { via_services = [], service_principals = [], users = [], allow_iam_policies = false }
+  kms_default_usage = { via_services = [], service_principals = [], users = [], allow_iam_policies = false, iam_principal_arns = [] }
 }
 
 module "kms" {
@@ -33,6 +38,7 @@ module "kms" {
       replica_regions    = key.replica_regions
       users              = lookup(local.kms_key_usage, purpose, local.kms_default_usage).users
       allow_iam_policies = lookup(local.kms_key_usage, purpose, local.kms_default_usage).allow_iam_policies
+      iam_principal_arns = lookup(local.kms_key_usage, purpose, local.kms_default_usage).iam_principal_arns
       via_services       = lookup(local.kms_key_usage, purpose, local.kms_default_usage).via_services
       service_principals = lookup(local.kms_key_usage, purpose, local.kms_default_usage).service_principals
     }
@@ -63,7 +69,9 @@ module "secrets" {
       description         = secret.description
       generate            = secret.generate
       length              = secret.length
+      exclude_punctuation = secret.exclude_punctuation
       rotation_days       = secret.rotation_days
+      rotation_schedule   = secret.rotation_schedule
       rotation_lambda_arn = secret.rotation_lambda_arn
       replica_regions     = secret.replica_regions
       value_version       = secret.value_version

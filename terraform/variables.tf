@@ -164,7 +164,8 @@ variable "karpenter" {
         duration = optional(string)
         reasons  = optional(list(string), [])
       })), [{ nodes = "10%", schedule = null, duration = null, reasons = [] }])
-      root_volume_gi = optional(number, 100)
+      root_volume_gi           = optional(number, 100)
+      termination_grace_period = optional(string)
     }))
   })
 }
@@ -194,7 +195,9 @@ variable "secrets" {
     description         = string
     generate            = optional(bool, true)
     length              = optional(number, 32)
+    exclude_punctuation = optional(bool, false)
     rotation_days       = optional(number)
+    rotation_schedule   = optional(string)
     rotation_lambda_arn = optional(string)
     replica_regions     = optional(list(string), [])
     value_version       = optional(number, 1)

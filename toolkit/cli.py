@@ -311,6 +311,14 @@ mode_option = click.option(
          "Default: sandbox when no AWS credentials are found.")
 
 
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"([0-9]+(ms|s|m|h))+", value):
+        raise click.BadParameter(f"{value!r} is not a duration such as 0s, 30s, 5m or 1h")
+    return value
+
+
 class RegionProgress:
     """A live line per region on stderr (rich), or plain log lines when not a terminal."""
 
@@ -351,7 +359,8 @@ class RegionProgress:
             self.state[region] = stage
             if self.live is not None:
                 self.live.update(self._table())
-            elif self.enabled:
+            elif self.enabled and stage in ("done", "failed"):
+                # Not a terminal: no progress, only each region's outcome as a log line.
                 self.ctx.console.print(f"{self.env}/{region}: {stage}", markup=False, highlight=False)
 
     def __exit__(self, *exc: object) -> None:
@@ -371,8 +380,8 @@ class RegionProgress:
               show_default="number of cores", help="Regions planned at the same time.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when any region has changes and none failed (as terraform plan -detailed-exitcode).")
-@click.option("--lock-timeout", default="0s", show_default=True, metavar="DURATION",
-              help="How long to wait for a held state lock.")
+@click.option("--lock-timeout", default="0s", show_default=True, metavar="DURATION", callback=_duration,
+              help="How long to wait for a held state lock (e.g. 30s, 5m).")
 @click.option("--scan/--no-scan", default=True, show_default=True,
               help="Run the policy scan over the plans (one checkov run for all regions).")
 @terraform_option
@@ -419,6 +428,7 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
                                progress=progress)
     scan_note = _scan_after_plan(ctx, env_name, [r.region for r in results if r.status == "ok"], scan, use_json)
     failed = [r for r in results if r.status == "failed"]
+    scan_failed = bool(scan_note and scan_note.get("error"))
     if use_json:
         ctx.emit_json({"environment": env_name, "mode": mode, "regions": [r.as_dict() for r in results],
                        "scan": scan_note})
@@ -428,8 +438,8 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
         table = Table(title=f"infra plan: {env_name} ({mode})", title_justify="left")
         width = max(len(f"{r.environment}/{r.region}") for r in results)
         # Terraform's own symbols: + add, ~ change, - destroy.
-        for col in ("region", "mode", "status", "+", "~", "-", "protected", "time"):
-            table.add_column(col, justify="right" if col in ("+", "~", "-", "protected") else "left",
+        for col in ("region", "mode", "status", "+", "~", "-", "-/+", "protected", "time"):
+            table.add_column(col, justify="right" if col in ("+", "~", "-", "-/+", "protected") else "left",
                              no_wrap=col == "region", min_width=width if col == "region" else None)
         for row in table_rows(results):
             table.add_row(*row)
@@ -446,7 +456,7 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
                                   highlight=False)
         if scan_note:
             ctx.console.print(scan_note["message"], markup=False)
-    if failed:
+    if failed or scan_failed:
         raise click.exceptions.Exit(EXIT_USER)
     if detailed_exitcode and any(r.has_changes for r in results):
         raise click.exceptions.Exit(2)
@@ -467,8 +477,13 @@ def _scan_after_plan(ctx: Ctx, env: str, regions: list[str], enabled: bool, quie
     if not quiet:
         ctx.console.print(f"policy scan: checkov over modules, stack, {len(regions)} plan(s) and manifests...",
                           markup=False)
-    results = scan_regions(ctx.root, ctx.artifacts, env, regions, cache_dir=_scan_cache(),
-                           progress=None if quiet else (lambda m: ctx.console.print(m, markup=False, highlight=False)))
+    try:
+        results = scan_regions(ctx.root, ctx.artifacts, env, regions, cache_dir=_scan_cache(),
+                               progress=None if quiet else
+                               (lambda m: ctx.console.print(m, markup=False, highlight=False)))
+    except InfraError as exc:
+        # The plans are done and their artifacts written: report them, then fail on the scan.
+        return {"error": str(exc), "message": f"policy scan failed: {exc}"}
     failed = sum(len(r.failed) for r in results.values())
     waived = sum(len(r.waived) for r in results.values())
     return {"failed": failed, "waived": waived,
@@ -506,6 +521,9 @@ def validate_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str
     from toolkit.plan import sandbox_install
 
     envs = [ctx.env(env)] if env else ctx.project.environment_names()
+    if regions or all_regions:
+        for e in envs:
+            _pick_regions(ctx, e, regions, all_regions)  # names each unknown region, or REGION with --all
     inst = sandbox_install(ctx.root, provider_schema)
     ctx.console.print("checking fmt, settings, manifests, terraform validate (sandbox provider)...")
     checks = [stackcheck.fmt_check(ctx.root, terraform), stackcheck.settings_check(ctx.project, envs),
@@ -756,9 +774,11 @@ def gate_cmd(ctx: Ctx, env: str | None, fail_on: str, gate_artifacts: Path | Non
 
     env_name = ctx.env(env)
     artifacts = gate_artifacts.resolve() if gate_artifacts else ctx.artifacts
+    # Every region of the environment must have artifacts: a CI matrix job that uploaded
+    # nothing must fail the gate, not vanish from it.
+    expected = _pick_regions(ctx, env_name, regions, all_regions=not regions)
     decision, outputs = run_gate(artifacts, env_name, out_dir=out_dir, fail_on=fail_on.upper(),
-                                 waivers_path=ctx.root / "policy" / "waivers.yaml",
-                                 regions=list(regions) or None)
+                                 waivers_path=ctx.root / "policy" / "waivers.yaml", regions=expected)
     if _use_json(ctx, json_flag):
         ctx.emit_json(decision.to_dict() | {"outputs": {k: str(v) for k, v in vars(outputs).items()}})
     else:
@@ -801,6 +821,8 @@ def report_cmd(ctx: Ctx, env: str | None, regions: tuple[str, ...], fmt: str, ou
     from toolkit.report import build_report, render, write_report
 
     env_name = ctx.env(env)
+    if regions:
+        _pick_regions(ctx, env_name, regions, False)
     report = build_report(ctx.root, ctx.artifacts, env_name, regions=list(regions) or None)
     if to_stdout or (ctx.json_out and fmt == "json" and out is None):
         click.echo(render(report, fmt), nl=False)  # type: ignore[arg-type]
@@ -860,11 +882,21 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPT
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:
-        path = _crash_log(exc)
-        err.print(f"unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-                  f"(traceback in {path})", markup=False, soft_wrap=True)
-        return EXIT_UNEXPECTED
+    except OSError as exc:
+        if exc.filename is None:
+            return _unexpected(err, exc)
+        # A path the user gave or owns (artifacts, --out): their problem to fix, not a crash.
+        err.print(f"error: {exc.filename}: {exc.strerror or exc}", markup=False, soft_wrap=True)
+        return EXIT_USER
+    except Exception as exc:  # the last line of defence
+        return _unexpected(err, exc)
+
+
+def _unexpected(err: Console, exc: BaseException) -> int:
+    path = _crash_log(exc)
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    err.print(f"unexpected error: {type(exc).__name__}: {first} (traceback in {path})", markup=False, soft_wrap=True)
+    return EXIT_UNEXPECTED
 
 
 if __name__ == "__main__":

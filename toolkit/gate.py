@@ -16,6 +16,7 @@ Outputs: JUnit XML, SARIF 2.1.0, JSON and one Markdown comment for every region.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -153,11 +154,34 @@ def load_environment(artifacts_dir: Path, env: str, regions: Sequence[str] | Non
             problems.append(
                 f"plan failed at {status.get('stage') or 'an unknown stage'}: {status.get('error') or 'no detail'}"
             )
+        elif not status or status.get("status") != "ok":
+            # An interrupted or still-running plan: whatever findings lie here are not of this plan.
+            problems.append(f"plan did not finish (status.json: {(status or {}).get('status', 'missing')})")
+        elif summary is None:
+            problems.append("no summary.json (run `infra plan`)")
         if findings is None:
             problems.append("no findings.json (run `infra scan`)")
         elif findings.environment != env or findings.region != name:
             problems.append(f"findings.json is for {findings.environment}/{findings.region}")
         out.append(RegionArtifacts(name, rdir, summary, status, findings, problems))
+    return out
+
+
+def _recheck_waivers(findings: list[Finding], waivers: Sequence[Waiver], today: date) -> list[Finding]:
+    """Re-judge findings stored as waived against today's date and today's waivers file.
+
+    Artifacts may come from another machine or an older run: a waiver that has expired
+    since, or was removed from policy/waivers.yaml, no longer waives. Such a finding is
+    failed again; it keeps its waiver reference so the reason can name it.
+    """
+    live = {w.id: w for w in waivers}
+    out: list[Finding] = []
+    for f in findings:
+        if f.status == "waived" and f.waiver is not None:
+            current = live.get(f.waiver.id)
+            if current is None or current.expires < today:
+                f = dataclasses.replace(f, status="failed")
+        out.append(f)
     return out
 
 
@@ -185,7 +209,10 @@ def evaluate(
     severity_rank(threshold)  # validates
     today = today or date.today()
     loaded = load_environment(artifacts_dir, env, regions)
+    waivers: list[Waiver] = load_waivers(waivers_path) if waivers_path is not None else []
     findings = [f for r in loaded if r.findings for f in r.findings.findings]
+    if waivers_path is not None:
+        findings = _recheck_waivers(findings, waivers, today)
     failed = [f for f in findings if f.status == "failed"]
     residency = [f for f in failed if f.check_id in RESIDENCY_CHECKS]
     blocking = [
@@ -205,7 +232,6 @@ def evaluate(
             if (r.region, str(change.get("address"))) not in waived_protected:
                 protected.append({"region": r.region, **change})
 
-    waivers: list[Waiver] = load_waivers(waivers_path) if waivers_path is not None else []
     stale = stale_waivers(waivers, findings, env, [r.region for r in loaded]) if waivers else []
     expiring = expiring_waivers(
         [w for w in waivers if not w.environments or env in w.environments], today, expiring_within_days

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import fcntl
 import os
 import shutil
 import threading
@@ -34,7 +35,8 @@ Progress = Callable[[str, str], None]  # (region, stage)
 SANDBOX_BANNER = ("SANDBOX PLAN: planned against the real hashicorp/aws schema by the toolkit's offline provider; "
                   "provider-side checks, provider defaults and forced replacements are not known. "
                   "`infra apply` refuses sandbox plans.")
-PLAN_OUTPUTS = ("tfplan", "plan.json", "plan.sha256", "summary.json", "summary.md")
+# Outputs of a previous run that must not outlive a new one (findings.json judged an older plan).
+PLAN_OUTPUTS = ("tfplan", "plan.json", "plan.sha256", "summary.json", "summary.md", "findings.json")
 
 
 @dataclass
@@ -183,11 +185,15 @@ def _init_fingerprint(root: Path, stack: Path, init_args: list[str], env: dict[s
     import hashlib
 
     h = hashlib.sha256()
-    files = sorted(p for p in stack.iterdir() if p.is_file()) + sorted(
+    # The lock file is an output of init; the committed one (cloud mode) counts through root.
+    files = sorted(p for p in stack.iterdir() if p.is_file() and p.name != ".terraform.lock.hcl") + sorted(
         p for p in (root / "modules").rglob("*") if p.is_file() and ".terraform" not in p.parts)
     for path in files:
         h.update(str(path.relative_to(stack if path.is_relative_to(stack) else root)).encode())
         h.update(path.read_bytes())
+    committed_lock = root / "terraform" / ".terraform.lock.hcl"
+    if committed_lock.is_file():
+        h.update(committed_lock.read_bytes())
     for arg in init_args:
         h.update(arg.encode())
         if arg.startswith("-backend-config="):
@@ -207,12 +213,28 @@ def _now() -> str:
 def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: PlanOptions,
                 progress: Progress | None = None) -> RegionResult:
     """Run the whole pipeline for one region; never raises for a region-level failure."""
-    from toolkit.terraform import Terraform, resolve_engine
-
     out = region_dir(artifacts, cfg.environment, cfg.region)
     out.mkdir(parents=True, exist_ok=True)
     log_file = out / "plan.log"
     started = time.monotonic()
+    # One run per region directory at a time: a second run would delete the first one's outputs.
+    lock_fh = open(out / ".lock", "a+")  # noqa: SIM115 - held for the whole pipeline
+    try:
+        fcntl.flock(lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_fh.close()
+        message = f"another infra run is using {out}; wait for it or use another --artifacts directory"
+        return RegionResult(cfg.environment, cfg.region, "failed", "lock", message, None, 0.0)
+    try:
+        return _plan_region_locked(project, cfg, out, log_file, started, opts, progress)
+    finally:
+        lock_fh.close()
+
+
+def _plan_region_locked(project: Project, cfg: RegionConfig, out: Path, log_file: Path, started: float,
+                        opts: PlanOptions, progress: Progress | None) -> RegionResult:
+    from toolkit.terraform import Terraform, resolve_engine
+
     stage = "render"
 
     def step(name: str) -> None:
@@ -267,16 +289,24 @@ def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: Plan
             atomic_write_text(marker, fingerprint + "\n")
         step("plan")
         plan_file = out / "tfplan"
-        tmp_plan = out / ".tfplan.tmp"
-        with _shared_provider(opts) as reattach_env:
-            # plan and show start the provider several times; in sandbox mode one plugin
-            # process (private unix socket) serves them all.
-            tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file)
-            tf_run.plan(tmp_plan, var_files=[out / "terraform.tfvars.json"], lock_timeout=opts.lock_timeout)
-            os.chmod(tmp_plan, 0o600)  # a plan file holds values in cleartext
-            os.replace(tmp_plan, plan_file)
-            step("show")
-            plan_json = tf_run.show_json(plan_file)
+        # Terraform writes the plan file (cleartext values) with the default umask: let it
+        # write into a private directory, then move it into place as 0600.
+        private = out / ".private"
+        private.mkdir(mode=0o700, exist_ok=True)
+        private.chmod(0o700)
+        tmp_plan = private / "tfplan.tmp"
+        try:
+            with _shared_provider(opts) as reattach_env:
+                # plan and show start the provider several times; in sandbox mode one plugin
+                # process (private unix socket) serves them all.
+                tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file)
+                tf_run.plan(tmp_plan, var_files=[out / "terraform.tfvars.json"], lock_timeout=opts.lock_timeout)
+                os.chmod(tmp_plan, 0o600)
+                os.replace(tmp_plan, plan_file)
+                step("show")
+                plan_json = tf_run.show_json(plan_file)
+        finally:
+            tmp_plan.unlink(missing_ok=True)
         from toolkit.fsutil import dump_json
 
         atomic_write_text(out / "plan.json", dump_json(plan_json), mode=0o600)
@@ -302,8 +332,16 @@ def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: Plan
         if progress:
             progress(cfg.region, "done")
         return RegionResult(cfg.environment, cfg.region, "ok", "done", None, summary, elapsed)
-    except (InfraError, OSError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except Exception as exc:  # a region's failure must not take the others down
+        if isinstance(exc, (InfraError, OSError)):
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        else:
+            import traceback
+
+            with open(log_file, "a", encoding="utf-8") as fh:
+                fh.write("".join(traceback.format_exception(exc)))
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            message = f"unexpected {type(exc).__name__}: {first} (see {log_file.name})"
         elapsed = time.monotonic() - started
         atomic_write_json(out / "status.json", {"status": "failed", "stage": stage, "error": message,
                                                 "mode": opts.mode, "log": log_file.name,
@@ -331,8 +369,6 @@ def plan_regions(project: Project, env: str, regions: list[str], artifacts: Path
                  parallelism: int, progress: Progress | None = None) -> list[RegionResult]:
     """Plan several regions in a bounded pool; one region's failure does not stop the others."""
     configs = [project.region(env, r) for r in regions]  # settings errors stop everything, before any work
-    if parallelism < 1:
-        raise UserError("--parallelism must be at least 1")
     lock = threading.Lock()
     results: dict[str, RegionResult] = {}
 

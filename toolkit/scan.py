@@ -403,6 +403,16 @@ def _relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
+def _compile_checks(files: Sequence[Path]) -> None:
+    """checkov skips a custom check file that fails to load, silently: refuse to scan instead."""
+    for path in files:
+        try:
+            compile(path.read_bytes(), str(path), "exec")
+        except SyntaxError as exc:
+            raise UserError(f"{path}:{exc.lineno}: policy check does not compile ({exc.msg}); "
+                            "checkov would skip its checks silently") from None
+
+
 def scan_regions(
     project_root: Path,
     artifacts_dir: Path,
@@ -435,6 +445,7 @@ def scan_regions(
     cache = (cache_dir or artifacts_dir / "cache" / "scan").resolve()
     version = checkov_version()
     check_files = sorted(p for p in paths.checks_dir.rglob("*.py") if "__pycache__" not in p.parts)
+    _compile_checks(check_files)
     checks_digest = _sha256((_digest_tree(check_files, paths.checks_dir) + settings.model_dump_json()).encode())
 
     hcl = hcl_files(project_root)

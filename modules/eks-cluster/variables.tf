@@ -41,7 +41,7 @@ variable "endpoint_public_access" {
 }
 
 variable "public_access_cidrs" {
-  description = "CIDRs allowed to reach the public endpoint. Required (and never 0.0.0.0/0) when endpoint_public_access is true."
+  description = "CIDRs allowed to reach the public endpoint. Required when endpoint_public_access is true; each must have a prefix of /8 or longer (never 0.0.0.0/0)."
   type        = list(string)
   default     = []
 
@@ -51,8 +51,8 @@ variable "public_access_cidrs" {
   }
 
   validation {
-    condition     = !contains(var.public_access_cidrs, "0.0.0.0/0")
-    error_message = "public_access_cidrs must not contain 0.0.0.0/0; list the networks that need the API."
+    condition     = alltrue([for c in var.public_access_cidrs : try(tonumber(split("/", c)[1]) >= 8, false)])
+    error_message = "public_access_cidrs must be CIDRs with a prefix length of /8 or longer (0.0.0.0/0 and other networks wider than /8 are rejected); list the networks that need the API."
   }
 
   validation {

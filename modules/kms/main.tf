@@ -12,9 +12,14 @@ locals {
   region     = data.aws_region.current.region
   root_arn   = "arn:${local.partition}:iam::${local.account_id}:root"
 
+  # Key administration: no cryptographic actions and no kms:CreateGrant (which could hand them
+  # out). Named administrators also lack kms:PutKeyPolicy, so they cannot rewrite the policy to
+  # give themselves use of the key and therefore cannot read data protected by it. The account
+  # root keeps kms:PutKeyPolicy (root_admin_actions) so that the key can never become
+  # unmanageable; this means any principal of the account whose IAM policy allows
+  # kms:PutKeyPolicy can change the key policy, so restrict that action with IAM / SCPs.
+  # kms:ReplicateKey is never granted here: see the ReplicateWithinResidencyZone statement.
   admin_actions = [
-    # Administration only: no cryptographic actions and no kms:CreateGrant (which could hand
-    # them out), so an administrator cannot read data protected by the key.
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
     "kms:Delete*",
@@ -23,8 +28,6 @@ locals {
     "kms:Enable*",
     "kms:Get*",
     "kms:List*",
-    "kms:Put*",
-    "kms:ReplicateKey",
     "kms:Revoke*",
     "kms:RotateKeyOnDemand",
     "kms:ScheduleKeyDeletion",
@@ -32,6 +35,13 @@ locals {
     "kms:UntagResource",
     "kms:Update*",
   ]
+
+  root_admin_actions = concat(local.admin_actions, ["kms:PutKeyPolicy"])
+
+  # Multi-Region keys may only be replicated to the other regions of the residency zone.
+  replica_targets = {
+    for k, v in local.key_regions : k => [for r in var.zone_regions : r if r != v.region]
+  }
 
   usage_actions = [
     "kms:Decrypt",
@@ -63,12 +73,50 @@ data "aws_iam_policy_document" "key" {
   statement {
     sid       = "AccountAdministration"
     effect    = "Allow"
-    actions   = local.admin_actions
+    actions   = local.root_admin_actions
     resources = ["*"]
 
     principals {
       type        = "AWS"
-      identifiers = distinct(concat([local.root_arn], var.administrators))
+      identifiers = [local.root_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(setsubtract(var.administrators, [local.root_arn])) > 0 ? [1] : []
+
+    content {
+      sid       = "KeyAdministrators"
+      effect    = "Allow"
+      actions   = local.admin_actions
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = sort(setsubtract(var.administrators, [local.root_arn]))
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.key.multi_region && length(local.replica_targets[each.key]) > 0 ? [1] : []
+
+    content {
+      sid       = "ReplicateWithinResidencyZone"
+      effect    = "Allow"
+      actions   = ["kms:ReplicateKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = distinct(concat([local.root_arn], var.administrators))
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ReplicaRegion"
+        values   = local.replica_targets[each.key]
+      }
     }
   }
 
@@ -128,6 +176,15 @@ data "aws_iam_policy_document" "key" {
         test     = "StringEquals"
         variable = "kms:CallerAccount"
         values   = [local.account_id]
+      }
+
+      # Only the named principals, and only when their own IAM policy allows it. The account
+      # root is the principal (KMS does not check that the named roles exist yet), so the key
+      # can be created before the roles that use it.
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = each.value.key.iam_principal_arns
       }
     }
   }

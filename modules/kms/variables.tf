@@ -43,7 +43,7 @@ variable "rotation_period_days" {
 }
 
 variable "administrators" {
-  description = "IAM principal ARNs allowed to administer (but not use) every key. The account root always holds the administrative actions so that the key can never become unmanageable."
+  description = "IAM principal ARNs allowed to administer (but not use) every key: no cryptographic actions, kms:CreateGrant or kms:PutKeyPolicy, and kms:ReplicateKey only to the other zone_regions. The account root also holds kms:PutKeyPolicy so that the key can never become unmanageable."
   type        = list(string)
   default     = []
 
@@ -60,7 +60,8 @@ variable "keys" {
     - multi_region: create a multi-Region primary key.
     - replica_regions: regions (of zone_regions, not the key's own region) that get an aws_kms_replica_key; needs multi_region.
     - users: IAM principal ARNs allowed to use the key directly (encrypt, decrypt, data keys, and grants for AWS resources) — for example the EC2 Auto Scaling service-linked role for encrypted node volumes.
-    - allow_iam_policies: principals of this account may use the key when their own IAM policy allows it (account root as principal, usage actions only; administration stays with administrators).
+    - allow_iam_policies: the principals in iam_principal_arns may use the key when their own IAM policy allows it (account root as principal with an aws:PrincipalArn condition, so the roles need not exist yet; usage actions only; administration stays with administrators).
+    - iam_principal_arns: IAM role or user ARNs of this account that allow_iam_policies admits (required with allow_iam_policies).
     - via_services: AWS services (for example "ec2", "secretsmanager", "eks", "s3") through which any principal of the account may use the key (kms:ViaService + kms:CallerAccount).
     - service_principals: service principals that use the key themselves; "logs" is bound to this account's log groups by encryption context.
   EOT
@@ -70,6 +71,7 @@ variable "keys" {
     replica_regions    = optional(list(string), [])
     users              = optional(list(string), [])
     allow_iam_policies = optional(bool, false)
+    iam_principal_arns = optional(list(string), [])
     via_services       = optional(list(string), [])
     service_principals = optional(list(string), [])
   }))
@@ -107,6 +109,16 @@ variable "keys" {
   validation {
     condition     = alltrue(flatten([for k in values(var.keys) : [for s in k.service_principals : contains(["logs", "cloudtrail", "delivery.logs", "sns", "sqs", "events"], s)]]))
     error_message = "service_principals may only contain: logs, cloudtrail, delivery.logs, sns, sqs, events."
+  }
+
+  validation {
+    condition     = alltrue([for k in values(var.keys) : k.allow_iam_policies == (length(k.iam_principal_arns) > 0)])
+    error_message = "allow_iam_policies = true needs iam_principal_arns (the roles allowed to use the key through their IAM policy), and iam_principal_arns needs allow_iam_policies = true."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for k in values(var.keys) : [for p in k.iam_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[^*?]+$", p))]]))
+    error_message = "iam_principal_arns must be IAM role or user ARNs without wildcards."
   }
 
   validation {

@@ -163,6 +163,53 @@ def test_root_stack_outputs(root_plan: Plan) -> None:
     assert {np["metadata"]["name"] for np in nodepools} >= {"gpu-training"}
 
 
+def _key_policy(plan: Plan, purpose: str) -> list[dict[str, Any]]:
+    key = plan.after("aws_kms_key")[f'module.kms.aws_kms_key.this["{purpose}"]']
+    statements: list[dict[str, Any]] = json.loads(key["policy"])["Statement"]
+    return statements
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_root_stack_eks_secrets_key_admits_only_the_cluster_role(root_plan: Plan) -> None:
+    roles = {after["name"] for after in root_plan.after("aws_iam_role").values()}
+    assert "prod-us-east-eks-cluster" in roles
+    usage = [s for s in _key_policy(root_plan, "eks-secrets") if "kms:Decrypt" in _as_list(s["Action"])]
+    assert len(usage) == 1, usage
+    assert usage[0]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert usage[0]["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": "arn:aws:iam::111122223333:role/prod-us-east-eks-cluster"
+    }
+
+
+def test_root_stack_keys_replicate_only_within_the_zone(root_plan: Plan) -> None:
+    for purpose in ("eks-secrets", "logs", "ebs", "secrets-manager"):
+        for statement in _key_policy(root_plan, purpose):
+            if "kms:ReplicateKey" in _as_list(statement["Action"]):
+                assert purpose == "secrets-manager", purpose  # the only multi-Region key
+                assert _as_list(statement["Condition"]["StringEquals"]["kms:ReplicaRegion"]) == ["us-west-2"]
+            actions = _as_list(statement["Action"])
+            assert "kms:Put*" not in actions
+            assert "kms:PutKeyPolicy" not in actions or statement["Principal"] == {
+                "AWS": "arn:aws:iam::111122223333:root"
+            }
+
+
+def test_root_stack_passes_the_rotation_schedule(root_plan: Plan) -> None:
+    rotations = root_plan.after("aws_secretsmanager_secret_rotation")
+    rules = rotations['module.secrets.aws_secretsmanager_secret_rotation.this["db-master"]']["rotation_rules"][0]
+    assert rules["schedule_expression"] == "rate(30 days)"
+    assert rules.get("automatically_after_days") is None
+
+
+_WIDE_ENDPOINT = {
+    "eks": json.loads(PROD_US_EAST.read_text())["eks"]
+    | {"endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/1"]}
+}
+
+
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
@@ -170,8 +217,15 @@ def test_root_stack_outputs(root_plan: Plan) -> None:
         ({"zone_regions": ["us-east-1", "eu-west-1"]}, "residency zone"),
         ({"tags": {"owner": "x"}}, "tags must include"),
         ({"kms": {"keys": {"logs": {"description": "l"}}}}, "kms.keys must include"),
+        (_WIDE_ENDPOINT, "prefix length of /8 or longer"),
     ],
-    ids=["name-not-region-qualified", "zone-region-outside-zone", "missing-tags", "missing-kms-keys"],
+    ids=[
+        "name-not-region-qualified",
+        "zone-region-outside-zone",
+        "missing-tags",
+        "missing-kms-keys",
+        "wide-endpoint-cidr",
+    ],
 )
 def test_root_stack_rejects_bad_inputs(patch: dict[str, Any], message: str, root_plan: Plan, tmp_path: Path) -> None:
     tfvars = json.loads(PROD_US_EAST.read_text()) | patch

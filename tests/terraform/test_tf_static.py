@@ -134,3 +134,21 @@ def test_root_stack_object_attributes_match_the_rendered_settings() -> None:
     secret_attrs = _object_attributes(types["secrets"])
     for secret in inputs["secrets"].values():
         assert set(secret) == secret_attrs
+
+
+def test_root_stack_passes_every_secret_attribute_to_the_module() -> None:
+    """Terraform drops undeclared object attributes silently: each declared secret attribute
+    must reach modules/secrets, and modules/secrets must declare it."""
+    with (ROOT_STACK / "variables.tf").open() as fh:
+        root_vars = hcl2.load(fh)
+    with (MODULES / "secrets" / "variables.tf").open() as fh:
+        module_vars = hcl2.load(fh)
+    root_attrs = _object_attributes(next(b["secrets"] for b in root_vars["variable"] if "secrets" in b)["type"][0])
+    module_attrs = _object_attributes(next(b["secrets"] for b in module_vars["variable"] if "secrets" in b)["type"][0])
+    assert {"exclude_punctuation", "rotation_schedule"} <= root_attrs
+    assert root_attrs <= module_attrs, root_attrs - module_attrs
+    main = (ROOT_STACK / "main.tf").read_text()
+    block = main[main.index('module "secrets"') :]
+    block = block[: block.index("\n}\n")]
+    passed = set(re.findall(r"^\s+([a-z_]+)\s+= secret\.([a-z_]+)$", block, flags=re.MULTILINE))
+    assert {(a, a) for a in root_attrs} == passed

@@ -271,13 +271,15 @@ class Project:
         settings = self._validate_layers(layers, Origin(path, 1))
         self._check_zone(settings, cat.zone, layers, path)
         naming = env_file.state or self.org.state
+        naming_file = env_doc.path if env_file.state else self._defaults_doc.path
         fields = {"environment": env, "region": region, "aws_region": cat.aws_region, "account_id": env_file.account_id}
         zone_regions = tuple(sorted(r.aws_region for r in self.catalog.regions.values() if r.zone == cat.zone))
         return RegionConfig(
             environment=env, region=region, aws_region=cat.aws_region, zone=cat.zone,
             account_id=env_file.account_id, zone_regions=zone_regions, tags=dict(env_file.tags),
-            state_bucket=_expand(naming, "bucket", fields), state_key=_expand(naming, "key", fields),
-            state_kms_key_alias=_expand(naming, "kms_key_alias", fields), settings=settings,
+            state_bucket=_expand(naming, "bucket", fields, naming_file),
+            state_key=_expand(naming, "key", fields, naming_file),
+            state_kms_key_alias=_expand(naming, "kms_key_alias", fields, naming_file), settings=settings,
             source_files=(self._defaults_doc.path, env_doc.path, path),
         )
 
@@ -319,13 +321,24 @@ class Project:
             seen.append((region, net))
 
 
-def _expand(naming: StateNaming, field_name: str, fields: dict[str, str]) -> str:
+def _expand(naming: StateNaming, field_name: str, fields: dict[str, str], where: Path) -> str:
     template = getattr(naming, field_name)
     try:
-        return str(template.format(**fields))
+        value = str(template.format(**fields))
     except (KeyError, IndexError, ValueError) as exc:
-        raise UserError(f"state.{field_name}: bad placeholder in {template!r} ({exc}); "
+        raise UserError(f"{where}: state.{field_name}: bad placeholder in {template!r} ({exc}); "
                         f"use {{{'}, {'.join(sorted(fields))}}}") from None
+    if field_name == "bucket" and not _valid_bucket(value):
+        raise UserError(f"{where}: state.bucket: {value!r} is not a valid S3 bucket name (3-63 lowercase "
+                        "letters, digits, dots and hyphens, starting and ending with a letter or digit)")
+    return value
+
+
+def _valid_bucket(name: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", name)) and ".." not in name \
+        and not re.fullmatch(r"[0-9.]+", name)
 
 
 def stack_inputs(cfg: RegionConfig, catalog: Catalog) -> dict[str, Any]:

@@ -29,7 +29,16 @@ class YamlDoc:
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
-def _construct(node: yaml.Node, path: Path, where: KeyPath, lines: dict[KeyPath, int]) -> Any:
+def _construct(node: yaml.Node, path: Path, where: KeyPath, lines: dict[KeyPath, int],
+               seen: set[int] | None = None) -> Any:
+    # Anchors/aliases share one node between places; settings have no use for them, and
+    # expanding them is how "billion laughs" files and self-references hurt a reader.
+    seen = set() if seen is None else seen
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if id(node) in seen:
+            raise UserError(f"{path}:{node.start_mark.line + 1}: YAML anchors and aliases are not supported "
+                            "in settings files; write the values out")
+        seen.add(id(node))
     lines[where] = node.start_mark.line + 1
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
         raise UserError(f"{path}:{node.start_mark.line + 1}: malformed YAML: tag {node.tag!r} is not allowed")
@@ -47,11 +56,11 @@ def _construct(node: yaml.Node, path: Path, where: KeyPath, lines: dict[KeyPath,
                     f"(first defined on line {lines[where + (key,)]})"
                 )
             lines[where + (key,)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, path, where + (key,), lines)
+            out[key] = _construct(value_node, path, where + (key,), lines, seen)
             lines[where + (key,)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, path, where + (i,), lines) for i, item in enumerate(node.value)]
+        return [_construct(item, path, where + (i,), lines, seen) for i, item in enumerate(node.value)]
     # Scalars: let the safe constructor resolve the tag (int, bool, null, str ...).
     constructor = yaml.SafeLoader("")
     try:

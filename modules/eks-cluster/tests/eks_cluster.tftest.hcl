@@ -148,6 +148,32 @@ run "addons_pinned_or_latest_with_pod_identity" {
   }
 }
 
+run "pod_identity_roles_trust_only_their_service_account" {
+  command = plan
+
+  assert {
+    condition     = keys(data.aws_iam_policy_document.pod_identity_assume) == ["aws-ebs-csi-driver", "vpc-cni"]
+    error_message = "Each Pod Identity add-on role has its own trust policy."
+  }
+
+  assert {
+    condition = alltrue([for addon, sa in { "vpc-cni" = "kube-system/aws-node", "aws-ebs-csi-driver" = "kube-system/ebs-csi-controller-sa" } :
+      alltrue([for s in jsondecode(data.aws_iam_policy_document.pod_identity_assume[addon].json).Statement :
+        s.Principal.Service == "pods.eks.amazonaws.com"
+        && length(setsubtract(toset(["sts:AssumeRole", "sts:TagSession"]), toset(flatten([s.Action])))) == 0
+        && "${s.Condition.StringEquals["aws:RequestTag/kubernetes-namespace"]}/${s.Condition.StringEquals["aws:RequestTag/kubernetes-service-account"]}" == sa
+        && s.Condition.StringEquals["aws:RequestTag/eks-cluster-arn"] == "arn:aws:eks:us-east-1:123456789012:cluster/prod-us-east"
+      ])
+    ])
+    error_message = "Pod Identity trust policies must allow sts:TagSession and name the cluster, namespace and service account of their add-on."
+  }
+
+  assert {
+    condition     = aws_iam_role.addon["vpc-cni"].assume_role_policy == data.aws_iam_policy_document.pod_identity_assume["vpc-cni"].json
+    error_message = "Each add-on role must use its own trust policy."
+  }
+}
+
 run "global_names_are_prefixed" {
   command = plan
 
@@ -176,6 +202,42 @@ run "rejects_open_public_endpoint" {
   }
 
   expect_failures = [var.public_access_cidrs]
+}
+
+run "rejects_wide_public_cidr" {
+  command = plan
+
+  variables {
+    endpoint_public_access = true
+    public_access_cidrs    = ["203.0.113.0/24", "0.0.0.0/1"]
+  }
+
+  expect_failures = [var.public_access_cidrs]
+}
+
+run "rejects_slash_seven_public_cidr" {
+  command = plan
+
+  variables {
+    endpoint_public_access = true
+    public_access_cidrs    = ["10.0.0.0/7"]
+  }
+
+  expect_failures = [var.public_access_cidrs]
+}
+
+run "accepts_slash_eight_public_cidr" {
+  command = plan
+
+  variables {
+    endpoint_public_access = true
+    public_access_cidrs    = ["10.0.0.0/8"]
+  }
+
+  assert {
+    condition     = tolist(aws_eks_cluster.this.vpc_config[0].public_access_cidrs) == tolist(["10.0.0.0/8"])
+    error_message = "A /8 allow-list is the widest accepted."
+  }
 }
 
 run "rejects_bad_cidr" {

@@ -122,6 +122,7 @@ run "users_and_iam_delegation_are_opt_in" {
       eks-secrets = {
         description        = "EKS secrets"
         allow_iam_policies = true
+        iam_principal_arns = ["arn:aws:iam::123456789012:role/prod-us-east-eks-cluster"]
       }
       plain = {
         description = "Administration only"
@@ -145,6 +146,104 @@ run "users_and_iam_delegation_are_opt_in" {
     if s.Sid == "UseWhenIamPolicyAllows" && !contains(flatten([s.Action]), "kms:CreateGrant")]) == 1
     error_message = "IAM delegation must grant usage actions only."
   }
+
+  assert {
+    condition = length([for s in jsondecode(data.aws_iam_policy_document.key["eks-secrets/us-east-1"].json).Statement : s
+      if s.Sid == "UseWhenIamPolicyAllows" && s.Principal.AWS == "arn:aws:iam::123456789012:root"
+    && s.Condition.ArnEquals["aws:PrincipalArn"] == "arn:aws:iam::123456789012:role/prod-us-east-eks-cluster"]) == 1
+    error_message = "IAM delegation must be limited to the named principals (aws:PrincipalArn), with the root as principal."
+  }
+}
+
+run "replication_stays_in_the_residency_zone" {
+  command = plan
+
+  variables {
+    administrators = ["arn:aws:iam::123456789012:role/kms-admin"]
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in data.aws_iam_policy_document.key : [
+        for s in jsondecode(doc.json).Statement : !contains(flatten([s.Action]), "kms:ReplicateKey")
+        if s.Sid != "ReplicateWithinResidencyZone"
+      ]
+    ]))
+    error_message = "kms:ReplicateKey may only appear in the ReplicateWithinResidencyZone statement."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(data.aws_iam_policy_document.key["secrets-manager/us-east-1"].json).Statement :
+      sort(s.Condition.StringEquals["kms:ReplicaRegion"]) if s.Sid == "ReplicateWithinResidencyZone"
+    ]) == jsonencode([["us-east-2", "us-west-2"]])
+    error_message = "The primary may only be replicated to the other zone regions (not its own)."
+  }
+
+  assert {
+    condition = jsonencode([for s in jsondecode(data.aws_iam_policy_document.key["secrets-manager/us-west-2"].json).Statement :
+      sort(s.Condition.StringEquals["kms:ReplicaRegion"]) if s.Sid == "ReplicateWithinResidencyZone"
+    ]) == jsonencode([["us-east-1", "us-east-2"]])
+    error_message = "A replica (if promoted) may only be replicated to the other zone regions."
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(data.aws_iam_policy_document.key["ebs/us-east-1"].json).Statement : s if s.Sid == "ReplicateWithinResidencyZone"]) == 0
+    error_message = "Single-Region keys get no replication statement."
+  }
+
+  assert {
+    condition = alltrue([
+      for doc in data.aws_iam_policy_document.key : alltrue([
+        for s in jsondecode(doc.json).Statement : !contains(flatten([s.Action]), "kms:PutKeyPolicy") && !contains(flatten([s.Action]), "kms:Put*")
+        if s.Sid == "KeyAdministrators"
+      ])
+    ])
+    error_message = "Named administrators must not be able to rewrite the key policy."
+  }
+
+  assert {
+    condition = alltrue([
+      for doc in data.aws_iam_policy_document.key : length([
+        for s in jsondecode(doc.json).Statement : s
+        if s.Sid == "KeyAdministrators" && s.Principal.AWS == "arn:aws:iam::123456789012:role/kms-admin"
+      ]) == 1
+    ])
+    error_message = "Every key policy must name the administrators in KeyAdministrators."
+  }
+
+  assert {
+    condition = alltrue([
+      for doc in data.aws_iam_policy_document.key : length([
+        for s in jsondecode(doc.json).Statement : s
+        if s.Sid == "AccountAdministration" && contains(flatten([s.Action]), "kms:PutKeyPolicy") && s.Principal.AWS == "arn:aws:iam::123456789012:root"
+      ]) == 1
+    ])
+    error_message = "The account root must keep kms:PutKeyPolicy so the key never becomes unmanageable."
+  }
+}
+
+run "rejects_iam_delegation_without_principals" {
+  command = plan
+
+  variables {
+    keys = {
+      eks-secrets = { description = "EKS secrets", allow_iam_policies = true }
+    }
+  }
+
+  expect_failures = [var.keys]
+}
+
+run "rejects_wildcard_iam_principal" {
+  command = plan
+
+  variables {
+    keys = {
+      eks-secrets = { description = "EKS secrets", allow_iam_policies = true, iam_principal_arns = ["arn:aws:iam::123456789012:role/*"] }
+    }
+  }
+
+  expect_failures = [var.keys]
 }
 
 run "rejects_replica_outside_zone" {
