@@ -106,6 +106,15 @@ regions_argument = click.argument("regions", nargs=-1, shell_complete=_complete_
 all_option = click.option("--all", "all_regions", is_flag=True, help="Every region of the environment.")
 
 
+def _flag_only(name: str, value: Any) -> Any:
+    """The option's value when given on the command line; None when it came from its env var,
+    so the core reads the variable itself and names it in messages."""
+    click_ctx = click.get_current_context(silent=True)
+    if click_ctx is not None and click_ctx.get_parameter_source(name) == click.core.ParameterSource.ENVIRONMENT:
+        return None
+    return value
+
+
 def _use_json(ctx: Ctx, flag: bool) -> bool:
     return flag or ctx.json_out
 
@@ -172,7 +181,7 @@ def regions_cmd(ctx: Ctx, env: str | None, json_flag: bool) -> None:
     """
     from toolkit.core import region_rows
 
-    rows = region_rows(ctx.project, env)
+    rows = region_rows(ctx.project, ctx.env(env) if env else None)
     if _use_json(ctx, json_flag):
         ctx.emit_json(rows)
         return
@@ -419,7 +428,8 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
     if mode == "sandbox":
         from toolkit.plan import SANDBOX_BANNER
 
-        opts.sandbox_env, opts.sandbox_info = prepare_sandbox(ctx.root, provider_schema, opts)
+        schema_flag = _flag_only("provider_schema", provider_schema)
+        opts.sandbox_env, opts.sandbox_info = prepare_sandbox(ctx.root, schema_flag, opts)
         ctx.console.print(f"[bold yellow]sandbox mode[/] ({why}). {SANDBOX_BANNER}")
     elif remote_state:
         raise click.UsageError("--remote-state only applies to sandbox runs (cloud runs always use the S3 backend)")
@@ -524,7 +534,7 @@ def validate_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str
     if regions or all_regions:
         for e in envs:
             _pick_regions(ctx, e, regions, all_regions)  # names each unknown region, or REGION with --all
-    inst = sandbox_install(ctx.root, provider_schema)
+    inst = sandbox_install(ctx.root, _flag_only("provider_schema", provider_schema))
     ctx.console.print("checking fmt, settings, manifests, terraform validate (sandbox provider)...")
     checks = [stackcheck.fmt_check(ctx.root, terraform), stackcheck.settings_check(ctx.project, envs),
               stackcheck.manifests_check(ctx.project, envs, None if all_regions else list(regions) or None)]
@@ -566,7 +576,7 @@ def test_cmd(ctx: Ctx, modules: tuple[str, ...], terraform: str | None, provider
     for m in modules:
         if m not in known:
             raise UserError(f"unknown module {m!r}; modules: {', '.join(known)}")
-    inst = sandbox_install(ctx.root, provider_schema)
+    inst = sandbox_install(ctx.root, _flag_only("provider_schema", provider_schema))
     results = stackcheck.module_tests(ctx.root, ctx.artifacts / "_test", inst, terraform,
                                       list(modules) or None, log=lambda m: ctx.console.print(m, markup=False))
     if not results:
@@ -656,7 +666,8 @@ def doctor_cmd(ctx: Ctx, terraform: str | None, provider_schema: Path | None, js
     """
     from toolkit.doctor import diagnose
 
-    report = diagnose(ctx.root if _has_project(ctx) else None, terraform, provider_schema)
+    root = ctx.root if _has_project(ctx) else None
+    report = diagnose(root, terraform, _flag_only("provider_schema", provider_schema))
     if _use_json(ctx, json_flag):
         ctx.emit_json(report)
         return

@@ -12,10 +12,12 @@ Capacity mixes (``pools.<name>.capacity_mix.policy``):
 - ``spot-first``: one NodePool ``<pool>`` allowing both types; Karpenter launches spot
   when it can and falls back to on-demand.
 - ``on-demand-baseline``: ``<pool>-on-demand`` (limits capped at the baseline, higher
-  weight, so it fills first) and ``<pool>-spot`` (the burst above the baseline).
+  weight, so it fills first) and ``<pool>-spot`` (the burst above the baseline, limited to
+  ``limits - baseline``), so the two together never exceed the pool's ``limits``.
 - ``ratio``: ``<pool>-spot`` and ``<pool>-on-demand`` split a ``capacity-spread`` label
-  domain of ``n`` values (``k`` of them spot, ``k/n == spot_share``); workloads spread
-  over that label with a topology spread constraint so about ``spot_share`` lands on spot.
+  domain of ``n`` values (``k`` of them spot, ``k/n ~= spot_share``) and the pool's limits
+  in the same proportion; workloads spread over that label with a topology spread
+  constraint so about ``k/n`` of their replicas land on spot.
 
 :func:`validate_manifest` checks an object against the ``openAPIV3Schema`` of the
 Karpenter CRDs (``<shared>/schemas/karpenter/``) and against the CEL rules of those CRDs
@@ -89,7 +91,15 @@ def _where(source: str, path: str) -> str:
 
 
 def on_demand_share(pool: Json) -> float:
-    """The share of a pool's capacity its policy guarantees to be on-demand."""
+    """The share of a pool's capacity its policy guarantees to be on-demand.
+
+    ``ratio``: ``(n - k) / n`` of :func:`spread_buckets` (equal to ``1 - spot_share`` when
+    ``spot_share * n`` is whole for some ``n <= 20``), the share of the spread domain and of
+    the limits the on-demand NodePool gets. ``on-demand-baseline``: baseline over limit
+    (GPUs for a GPU pool with ``baseline_gpu``, else CPUs); the spot NodePool gets only
+    ``limit - baseline``, so at full use the on-demand part is exactly that share and below
+    it more (the baseline fills first).
+    """
     mix = pool["capacity_mix"]
     policy = mix["policy"]
     if policy == "on-demand":
@@ -97,7 +107,8 @@ def on_demand_share(pool: Json) -> float:
     if policy in ("spot", "spot-first"):
         return 0.0
     if policy == "ratio":
-        return 1.0 - float(mix["spot_share"])
+        k, n = spread_buckets(float(mix["spot_share"]))
+        return (n - k) / n
     # on-demand-baseline: the baseline over the pool's ceiling (GPU when the pool is GPU).
     if pool["gpu"] and mix.get("baseline_gpu") is not None and pool["limits"].get("gpu"):
         return float(mix["baseline_gpu"]) / float(pool["limits"]["gpu"])
@@ -137,8 +148,20 @@ def check_inputs(inputs: Json) -> list[str]:
             continue
         if policy == "ratio" and not 0 < share < 1:
             errors.append(f"{at}.capacity_mix.spot_share: policy ratio needs 0 < spot_share < 1")
-        if policy == "on-demand-baseline" and mix.get("baseline_cpu") is None and mix.get("baseline_gpu") is None:
-            errors.append(f"{at}.capacity_mix: on-demand-baseline needs baseline_cpu or baseline_gpu")
+            continue
+        if policy == "ratio":
+            for res, value in _limit_values(pool).items():
+                if value < 2:
+                    errors.append(f"{at}.limits.{res}: a ratio pool needs at least 2 (one per NodePool), got {value}")
+        if policy == "on-demand-baseline":
+            if mix.get("baseline_cpu") is None and mix.get("baseline_gpu") is None:
+                errors.append(f"{at}.capacity_mix: on-demand-baseline needs baseline_cpu or baseline_gpu")
+                continue
+            for res in ("cpu", "gpu"):
+                base, limit = mix.get(f"baseline_{res}"), pool["limits"].get(res)
+                if base is not None and (limit is None or limit < 1 or not 0 <= base <= limit):
+                    errors.append(f"{at}.capacity_mix.baseline_{res}: expected a number between 0 and "
+                                  f"limits.{res} ({limit}, at least 1), got {base}")
         if on_demand_share(pool) + _EPS < minimum:
             errors.append(
                 f"{at}.capacity_mix: on-demand share {on_demand_share(pool):.2f} is below "
@@ -174,6 +197,9 @@ def check_inputs(inputs: Json) -> list[str]:
                 errors.append(f"{at}.disruption_budgets[{i}].nodes: expected a count or a percentage")
             if b.get("duration") is not None and not re.fullmatch(_BUDGET_DURATION, b["duration"]):
                 errors.append(f"{at}.disruption_budgets[{i}].duration: expected hours and/or minutes, e.g. 10h")
+        grace = pool.get("termination_grace_period")
+        if grace is not None and not (isinstance(grace, str) and re.fullmatch(_DURATION, grace)):
+            errors.append(f"{at}.termination_grace_period: expected a duration such as 24h, or null")
     return errors
 
 
@@ -196,39 +222,82 @@ def spread_buckets(spot_share: float) -> tuple[int, int]:
     return min(max(k, 1), n - 1), n
 
 
+def _limit_values(pool: Json) -> dict[str, int]:
+    """The pool's limits as whole numbers keyed cpu, memory_gi and (when set) gpu."""
+    values = {"cpu": _int(pool["limits"]["cpu"]), "memory_gi": _int(pool["limits"]["memory_gi"])}
+    if pool["limits"].get("gpu") is not None:
+        values["gpu"] = _int(pool["limits"]["gpu"])
+    return values
+
+
+def _nodepool_limits(values: dict[str, int]) -> Json:
+    limits: Json = {"cpu": values["cpu"], "memory": f"{values['memory_gi']}Gi"}
+    if "gpu" in values:
+        limits[GPU_RESOURCE] = values["gpu"]
+    return limits
+
+
+def ratio_limits(values: dict[str, int], k: int, n: int) -> tuple[dict[str, int], dict[str, int]]:
+    """(spot, on-demand) limits of a ratio pool: each resource split k/n : (n-k)/n.
+
+    The spot part is ``total * k / n`` rounded half up and kept within ``1..total-1`` (so
+    each NodePool can launch something); the on-demand part is the rest, so the two add up
+    to the pool's limit. Integer arithmetic, as the HCL twin computes it.
+    """
+    spot = {r: min(max((2 * t * k + n) // (2 * n), 1), t - 1) for r, t in values.items()}
+    return spot, {r: t - spot[r] for r, t in values.items()}
+
+
+def baseline_limits(values: dict[str, int], mix: Json) -> tuple[dict[str, int], dict[str, int]]:
+    """(on-demand, spot) limits of an on-demand-baseline pool.
+
+    On-demand: ``baseline_cpu`` / ``baseline_gpu`` where given; every other resource
+    (memory always) gets the same share as the reference baseline (``baseline_cpu /
+    limits.cpu``, else ``baseline_gpu / limits.gpu``), rounded up so the baseline is never
+    starved of memory. Spot: the pool's limit minus the on-demand part, per resource.
+    """
+    if mix.get("baseline_cpu") is not None:
+        num, den = _int(mix["baseline_cpu"]), values["cpu"]
+    else:
+        num, den = _int(mix["baseline_gpu"]), values["gpu"]
+    ondemand = {r: (t * num + den - 1) // den for r, t in values.items()}
+    if mix.get("baseline_cpu") is not None:
+        ondemand["cpu"] = _int(mix["baseline_cpu"])
+    if mix.get("baseline_gpu") is not None and "gpu" in values:
+        ondemand["gpu"] = _int(mix["baseline_gpu"])
+    return ondemand, {r: t - ondemand[r] for r, t in values.items()}
+
+
 def _variants(pname: str, pool: Json) -> list[Json]:
     """One entry per NodePool: name, capacity types, weight, limits, spread values."""
     mix = pool["capacity_mix"]
     policy = mix["policy"]
     weight = _int(pool.get("weight", 0))
-    limits: Json = {"cpu": _int(pool["limits"]["cpu"]), "memory": f"{_int(pool['limits']['memory_gi'])}Gi"}
-    if pool["limits"].get("gpu") is not None:
-        limits[GPU_RESOURCE] = _int(pool["limits"]["gpu"])
+    values = _limit_values(pool)
+    limits = _nodepool_limits(values)
     if policy == "spot-first":
         return [{"name": pname, "types": ["on-demand", "spot"], "weight": weight, "limits": limits, "spread": None}]
     if policy in ("spot", "on-demand"):
         return [{"name": pname, "types": [policy], "weight": weight, "limits": limits, "spread": None}]
     if policy == "ratio":
         k, n = spread_buckets(float(mix["spot_share"]))
-        values = [str(i) for i in range(1, n + 1)]
+        spread = [str(i) for i in range(1, n + 1)]
+        spot_part, od_part = ratio_limits(values, k, n)
         return [
-            {"name": f"{pname}-on-demand", "types": ["on-demand"], "weight": weight, "limits": limits,
-             "spread": values[k:]},
-            {"name": f"{pname}-spot", "types": ["spot"], "weight": weight, "limits": limits,
-             "spread": values[:k]},
+            {"name": f"{pname}-on-demand", "types": ["on-demand"], "weight": weight,
+             "limits": _nodepool_limits(od_part), "spread": spread[k:]},
+            {"name": f"{pname}-spot", "types": ["spot"], "weight": weight,
+             "limits": _nodepool_limits(spot_part), "spread": spread[:k]},
         ]
     # on-demand-baseline: the capped on-demand pool outranks the spot pool, so pods fill the
-    # baseline first and only the burst above it goes to spot.
+    # baseline first and only the burst above it (up to limits - baseline) goes to spot.
     spot_weight = max(1, min(weight, 99))
-    base = dict(limits)
-    if mix.get("baseline_cpu") is not None:
-        base["cpu"] = _int(mix["baseline_cpu"])
-    if mix.get("baseline_gpu") is not None:
-        base[GPU_RESOURCE] = _int(mix["baseline_gpu"])
+    od_part, spot_part = baseline_limits(values, mix)
     return [
-        {"name": f"{pname}-on-demand", "types": ["on-demand"], "weight": spot_weight + 1, "limits": base,
-         "spread": None},
-        {"name": f"{pname}-spot", "types": ["spot"], "weight": spot_weight, "limits": limits, "spread": None},
+        {"name": f"{pname}-on-demand", "types": ["on-demand"], "weight": spot_weight + 1,
+         "limits": _nodepool_limits(od_part), "spread": None},
+        {"name": f"{pname}-spot", "types": ["spot"], "weight": spot_weight,
+         "limits": _nodepool_limits(spot_part), "spread": None},
     ]
 
 
@@ -275,6 +344,8 @@ def _nodepool(pname: str, pool: Json, variant: Json) -> Json:
     }
     if taints:
         template_spec["taints"] = taints
+    if pool.get("termination_grace_period") is not None:
+        template_spec["terminationGracePeriod"] = pool["termination_grace_period"]
     spec: Json = {
         "disruption": disruption,
         "limits": variant["limits"],
@@ -292,7 +363,9 @@ def _nodepool(pname: str, pool: Json, variant: Json) -> Json:
 
 def _nodeclass(pname: str, pool: Json, inputs: Json) -> Json:
     name = inputs["name"]
-    discovery = {"karpenter.sh/discovery": name}
+    # The module tags by var.cluster_name (as the network and eks-cluster modules tag subnets
+    # and security groups); the root stack's cluster is named var.name, so the two agree.
+    discovery = {"karpenter.sh/discovery": inputs.get("cluster_name") or name}
     family = pool["ami_alias"].split("@", 1)[0]
     ebs = {
         "deleteOnTermination": True,

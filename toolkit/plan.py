@@ -77,7 +77,8 @@ class RegionResult:
         if not self.summary:
             return False
         c = self.summary["counts"]
-        return bool(c["add"] or c["change"] or c["destroy"])
+        # As terraform plan -detailed-exitcode: output-only changes are changes too.
+        return bool(c["add"] or c["change"] or c["destroy"] or self.summary.get("output_changes"))
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"environment": self.environment, "region": self.region, "status": self.status,

@@ -111,7 +111,10 @@ class RenderResult:
 def _replace_dir(target: Path, files: dict[str, str]) -> None:
     """Write a directory of files so readers see the old set or the new set."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(f".{target.name}.*"):  # from an interrupted earlier render
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes 0700; the manifests are not secret
     try:
         for name, text in files.items():
             atomic_write_text(staging / name, text)

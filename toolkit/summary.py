@@ -50,7 +50,9 @@ def summarise(plan: dict[str, Any]) -> dict[str, Any]:
     }
     protected = [c for c in changes if c["type"] in PROTECTED_TYPES and c["action"] in ("delete", "replace")]
     return {"counts": counts, "changes": changes, "by_type": dict(sorted(by_type.items())),
-            "protected_changes": protected, "output_changes": sorted(plan.get("output_changes", {}))}
+            "protected_changes": protected,
+            "output_changes": sorted(name for name, change in (plan.get("output_changes") or {}).items()
+                                     if change.get("actions") not in (["no-op"], None))}
 
 
 def plan_line(counts: dict[str, int]) -> str:

@@ -73,7 +73,7 @@ def test_broken_policy_file_stops_the_scan(tmp_path: Path) -> None:
     checks = tmp_path / "checks"
     shutil.copytree(REPO / "policy" / "checks", checks)
     (checks / "infra_residency.py").write_text((checks / "infra_residency.py").read_text() + "\ndef broken(:\n")
-    with pytest.raises(UserError, match="infra_residency.py:.*does not compile"):
+    with pytest.raises(UserError, match=r"infra_residency\.py:.*does not compile"):
         _compile_checks(sorted(checks.glob("*.py")))
 
 

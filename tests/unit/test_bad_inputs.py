@@ -116,6 +116,8 @@ CASES: list[tuple[str, Mutation, list[str], str]] = [
     ("yaml-alias-bomb", _write(US, "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\nnetwork: {cidr: 10.20.0.0/16}\n"),
      ["render", "us-east"], "anchors and aliases are not supported"),
     ("yaml-self-reference", _write(US, "a: &a [*a]\n"), ["render", "us-east"], "anchors and aliases are not supported"),
+    ("baseline-above-limit", _replace(US, "    gpu-inference:\n", "    gpu-inference:\n      capacity_mix: {policy: on-demand-baseline, baseline_cpu: 9999}\n"),
+     ["render", "us-east"], "baseline_cpu 9999 exceeds limits.cpu"),
     ("budget-schedule-without-duration", _pools("    general:\n      disruption_budgets: [{nodes: '0', schedule: '0 9 * * *'}]\n"),
      ["render", "us-east"], "schedule and duration go together"),
     ("top-level-list", _write(US, "- network\n"), ["render", "us-east"], "expected a mapping"),

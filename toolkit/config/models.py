@@ -211,6 +211,25 @@ class Pool(Strict):
         return on_demand_share(self.model_dump(mode="json"))
 
     @model_validator(mode="after")
+    def _capacity_split(self) -> Pool:
+        """The rules the module and the manifest renderer apply when they split a pool."""
+        mix, limits = self.capacity_mix, self.limits
+        if mix.policy == "on-demand-baseline":
+            if mix.baseline_cpu is not None and mix.baseline_cpu > limits.cpu:
+                raise ValueError(f"capacity_mix.baseline_cpu {mix.baseline_cpu} exceeds limits.cpu {limits.cpu}")
+            if mix.baseline_gpu is not None:
+                if limits.gpu is None:
+                    raise ValueError("capacity_mix.baseline_gpu needs limits.gpu")
+                if mix.baseline_gpu > limits.gpu:
+                    raise ValueError(f"capacity_mix.baseline_gpu {mix.baseline_gpu} exceeds limits.gpu {limits.gpu}")
+        if mix.policy == "ratio":
+            small = [k for k, v in (("cpu", limits.cpu), ("memory_gi", limits.memory_gi), ("gpu", limits.gpu))
+                     if v is not None and v < 2]
+            if small:
+                raise ValueError(f"policy ratio splits limits between two NodePools: limits.{small[0]} must be >= 2")
+        return self
+
+    @model_validator(mode="after")
     def _gpu_rules(self) -> Pool:
         if self.gpu:
             if not any(t.key == GPU_TAINT_KEY and t.effect == "NoSchedule" for t in self.taints):
