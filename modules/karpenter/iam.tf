@@ -432,10 +432,12 @@ data "aws_iam_policy_document" "node_assume" {
 }
 
 locals {
+  # No AmazonEKS_CNI_Policy: the vpc-cni add-on (aws-node) gets it through its own EKS Pod
+  # Identity association (modules/eks-cluster), which covers aws-node on Karpenter nodes too.
+  # Image pulls need only the pull actions (PullOnly, not ReadOnly's Describe/List).
   node_policies = {
     AmazonEKSWorkerNodePolicy          = "arn:${var.partition}:iam::aws:policy/AmazonEKSWorkerNodePolicy"
-    AmazonEKS_CNI_Policy               = "arn:${var.partition}:iam::aws:policy/AmazonEKS_CNI_Policy"
-    AmazonEC2ContainerRegistryReadOnly = "arn:${var.partition}:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+    AmazonEC2ContainerRegistryPullOnly = "arn:${var.partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"
     AmazonSSMManagedInstanceCore       = "arn:${var.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
   }
 }

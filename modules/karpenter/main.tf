@@ -9,6 +9,7 @@ locals {
   controller_role_name = "${var.name}-karpenter-controller"
   controller_policy    = "${var.name}-karpenter-controller"
   queue_name           = "${var.name}-karpenter"
+  queue_arn            = "arn:${var.partition}:sqs:${var.region}:${var.account_id}:${local.queue_name}"
   service_account      = "karpenter"
 
   cluster_arn = "arn:${var.partition}:eks:${var.region}:${var.account_id}:cluster/${var.cluster_name}"
@@ -17,7 +18,8 @@ locals {
   ebs_key_alias     = "alias/${var.name}-ebs"
   ebs_key_alias_arn = "arn:${var.partition}:kms:${var.region}:${var.account_id}:${local.ebs_key_alias}"
 
-  discovery_tags = { "karpenter.sh/discovery" = var.name }
+  # The cluster name, as the network and eks-cluster modules tag subnets and security groups.
+  discovery_tags = { "karpenter.sh/discovery" = var.cluster_name }
 
-  tags = merge(var.tags, { "karpenter.sh/discovery" = var.name })
+  tags = merge(var.tags, local.discovery_tags)
 }

@@ -25,12 +25,62 @@ locals {
     }
   }
 
+  # Limits as whole numbers per resource (gpu only when set).
+  limit_values = {
+    for k, p in local.pools : k => { for rk, rv in {
+      cpu       = p.limits.cpu
+      memory_gi = p.limits.memory_gi
+      gpu       = p.limits.gpu
+    } : rk => rv if rv != null }
+  }
+
+  # ratio: each resource split k/n (spot, rounded half up, kept within 1..total-1) and the
+  # rest to on-demand, so the two NodePools add up to the pool's limits.
+  ratio_spot = {
+    for k, s in local.spread : k => {
+      for rk, t in local.limit_values[k] : rk => min(max(floor((2 * t * local.spread_spot[k] + s.n) / (2 * s.n)), 1), t - 1)
+    }
+  }
+
+  # on-demand-baseline: on-demand gets baseline_cpu / baseline_gpu where given and the
+  # reference share (baseline_cpu / cpu, else baseline_gpu / gpu), rounded up, of every
+  # other resource; spot gets limit - on-demand per resource.
+  baseline_ref = {
+    for k, p in local.pools : k => (
+      p.capacity_mix.baseline_cpu != null ? { num = p.capacity_mix.baseline_cpu, den = p.limits.cpu } : { num = p.capacity_mix.baseline_gpu, den = p.limits.gpu }
+    ) if p.capacity_mix.policy == "on-demand-baseline"
+  }
+  baseline_od = {
+    for k, r in local.baseline_ref : k => merge(
+      { for rk, t in local.limit_values[k] : rk => ceil(t * r.num / r.den) },
+      local.pools[k].capacity_mix.baseline_cpu != null ? { cpu = local.pools[k].capacity_mix.baseline_cpu } : {},
+      local.pools[k].capacity_mix.baseline_gpu != null && local.pools[k].limits.gpu != null ? { gpu = local.pools[k].capacity_mix.baseline_gpu } : {},
+    )
+  }
+
+  # Per NodePool variant: the "full", "spot" or "on_demand" part of the pool's limits.
+  limit_parts = {
+    for k, v in local.limit_values : k => {
+      full = v
+      spot = (
+        local.pools[k].capacity_mix.policy == "ratio" ? local.ratio_spot[k] :
+        local.pools[k].capacity_mix.policy == "on-demand-baseline" ? { for rk, t in v : rk => t - local.baseline_od[k][rk] } : v
+      )
+      on_demand = (
+        local.pools[k].capacity_mix.policy == "ratio" ? { for rk, t in v : rk => t - local.ratio_spot[k][rk] } :
+        local.pools[k].capacity_mix.policy == "on-demand-baseline" ? local.baseline_od[k] : v
+      )
+    }
+  }
+
   pool_limits = {
-    for k, p in local.pools : k => { for lk, lv in {
-      cpu              = p.limits.cpu
-      memory           = "${p.limits.memory_gi}Gi"
-      "nvidia.com/gpu" = p.limits.gpu
-    } : lk => lv if lv != null }
+    for k, parts in local.limit_parts : k => {
+      for part, v in parts : part => { for lk, lv in {
+        cpu              = v.cpu
+        memory           = "${v.memory_gi}Gi"
+        "nvidia.com/gpu" = try(v.gpu, null)
+      } : lk => lv if lv != null }
+    }
   }
 
   # on-demand-baseline: the capped on-demand NodePool outranks the spot one, so pods fill
@@ -39,27 +89,18 @@ locals {
 
   variants = merge([for k, p in local.pools : (
     p.capacity_mix.policy == "spot-first" ? {
-      (k) = { pool = k, types = ["on-demand", "spot"], weight = p.weight, limits = local.pool_limits[k], spread = null }
+      (k) = { pool = k, types = ["on-demand", "spot"], weight = p.weight, limits = local.pool_limits[k].full, spread = null }
     } :
     p.capacity_mix.policy == "spot" || p.capacity_mix.policy == "on-demand" ? {
-      (k) = { pool = k, types = [p.capacity_mix.policy], weight = p.weight, limits = local.pool_limits[k], spread = null }
+      (k) = { pool = k, types = [p.capacity_mix.policy], weight = p.weight, limits = local.pool_limits[k].full, spread = null }
     } :
     p.capacity_mix.policy == "ratio" ? {
-      "${k}-on-demand" = { pool = k, types = ["on-demand"], weight = p.weight, limits = local.pool_limits[k], spread = local.spread_values[k].on_demand }
-      "${k}-spot"      = { pool = k, types = ["spot"], weight = p.weight, limits = local.pool_limits[k], spread = local.spread_values[k].spot }
+      "${k}-on-demand" = { pool = k, types = ["on-demand"], weight = p.weight, limits = local.pool_limits[k].on_demand, spread = local.spread_values[k].on_demand }
+      "${k}-spot"      = { pool = k, types = ["spot"], weight = p.weight, limits = local.pool_limits[k].spot, spread = local.spread_values[k].spot }
     } :
     {
-      "${k}-on-demand" = {
-        pool   = k
-        types  = ["on-demand"]
-        weight = local.burst_weight[k] + 1
-        limits = merge(local.pool_limits[k],
-          p.capacity_mix.baseline_cpu != null ? { cpu = p.capacity_mix.baseline_cpu } : {},
-          p.capacity_mix.baseline_gpu != null ? { "nvidia.com/gpu" = p.capacity_mix.baseline_gpu } : {},
-        )
-        spread = null
-      }
-      "${k}-spot" = { pool = k, types = ["spot"], weight = local.burst_weight[k], limits = local.pool_limits[k], spread = null }
+      "${k}-on-demand" = { pool = k, types = ["on-demand"], weight = local.burst_weight[k] + 1, limits = local.pool_limits[k].on_demand, spread = null }
+      "${k}-spot"      = { pool = k, types = ["spot"], weight = local.burst_weight[k], limits = local.pool_limits[k].spot, spread = null }
     }
   )]...)
 
@@ -92,8 +133,9 @@ locals {
           )
         }
         spec = { for tk, tv in {
-          expireAfter  = local.pools[local.variants[name].pool].expire_after
-          nodeClassRef = { group = "karpenter.k8s.aws", kind = "EC2NodeClass", name = local.variants[name].pool }
+          expireAfter            = local.pools[local.variants[name].pool].expire_after
+          terminationGracePeriod = local.pools[local.variants[name].pool].termination_grace_period
+          nodeClassRef           = { group = "karpenter.k8s.aws", kind = "EC2NodeClass", name = local.variants[name].pool }
           requirements = concat(
             [
               { key = "karpenter.k8s.aws/instance-family", operator = "In", values = sort(local.pools[local.variants[name].pool].instance_families) },

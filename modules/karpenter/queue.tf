@@ -11,15 +11,23 @@ resource "aws_sqs_queue" "interruption" {
   tags                      = local.tags
 }
 
+# The queue ARN is built from known parts so the policy (and its conditions) is known at plan time.
 data "aws_iam_policy_document" "queue" {
   statement {
     sid       = "AllowEventsToSendInterruptions"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.interruption.arn]
+    resources = [local.queue_arn]
 
     principals {
       type        = "Service"
-      identifiers = ["events.amazonaws.com", "sqs.amazonaws.com"]
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    # Only this module's five rules (names known at plan time), not any rule in any account.
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [for k in sort(keys(local.interruption_events)) : "arn:${var.partition}:events:${var.region}:${var.account_id}:rule/${local.event_rule_names[k]}"]
     }
   }
 
@@ -27,7 +35,7 @@ data "aws_iam_policy_document" "queue" {
     sid       = "DenyNonTlsAccess"
     effect    = "Deny"
     actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.interruption.arn]
+    resources = [local.queue_arn]
 
     principals {
       type        = "*"
@@ -49,6 +57,8 @@ resource "aws_sqs_queue_policy" "interruption" {
 }
 
 locals {
+  event_rule_names = { for k in keys(local.interruption_events) : k => "${var.name}-karpenter-${k}" }
+
   # The events Karpenter v1 handles (karpenter.sh reference/cloudformation, interruption).
   interruption_events = {
     spot-interruption = {
@@ -78,7 +88,7 @@ resource "aws_cloudwatch_event_rule" "interruption" {
   for_each = local.interruption_events
 
   region        = var.region
-  name          = "${var.name}-karpenter-${each.key}"
+  name          = local.event_rule_names[each.key]
   description   = "Karpenter ${var.cluster_name}: ${each.value.description}"
   event_pattern = jsonencode(each.value.pattern)
   tags          = local.tags

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name prefix that already carries the region key, \"<env>-<region_key>\" (e.g. \"prod-us-east\"); also the Karpenter discovery tag value."
+  description = "Name prefix that already carries the region key, \"<env>-<region_key>\" (e.g. \"prod-us-east\")."
   type        = string
 
   validation {
@@ -40,7 +40,7 @@ variable "partition" {
 }
 
 variable "cluster_name" {
-  description = "Name of the EKS cluster Karpenter manages."
+  description = "Name of the EKS cluster Karpenter manages; also the karpenter.sh/discovery tag value that selects subnets and security groups (as modules/network and modules/eks-cluster tag them)."
   type        = string
 }
 
@@ -110,7 +110,8 @@ variable "karpenter" {
         duration = optional(string)
         reasons  = optional(list(string), [])
       })), [{ nodes = "10%" }])
-      root_volume_gi = optional(number, 100)
+      root_volume_gi           = optional(number, 100)
+      termination_grace_period = optional(string)
     }))
   })
 
@@ -149,13 +150,34 @@ variable "karpenter" {
     error_message = "An on-demand-baseline pool needs capacity_mix.baseline_cpu or baseline_gpu."
   }
 
+  # The spot NodePool of on-demand-baseline gets limit - baseline, so a baseline is at most
+  # its limit (and baseline_gpu needs limits.gpu).
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.policy != "on-demand-baseline" || (
+      (p.capacity_mix.baseline_cpu == null || try(p.limits.cpu >= 1 && p.capacity_mix.baseline_cpu >= 0 && p.capacity_mix.baseline_cpu <= p.limits.cpu, false)) &&
+      (p.capacity_mix.baseline_gpu == null || try(p.limits.gpu >= 1 && p.capacity_mix.baseline_gpu >= 0 && p.capacity_mix.baseline_gpu <= p.limits.gpu, false))
+    )])
+    error_message = "An on-demand-baseline pool's baseline_cpu / baseline_gpu must be between 0 and limits.cpu / limits.gpu, and that limit at least 1 (baseline_gpu needs limits.gpu)."
+  }
+
+  # ratio splits every limit between its two NodePools, at least 1 each.
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.policy != "ratio" || (
+      p.limits.cpu >= 2 && p.limits.memory_gi >= 2 && (p.limits.gpu == null || try(p.limits.gpu >= 2, false))
+    )])
+    error_message = "A ratio pool needs every limit (cpu, memory_gi, gpu) to be at least 2, one per NodePool."
+  }
+
   # The on-demand share a policy guarantees: on-demand 1, spot and spot-first 0, ratio
-  # 1 - spot_share, on-demand-baseline baseline / limit (GPUs for GPU pools, else CPUs).
-  # Mirrors toolkit.karpenter._ondemand_share.
+  # (n - k) / n of the capacity-spread split (nodepools.tf), on-demand-baseline
+  # baseline / limit (GPUs for GPU pools, else CPUs). Mirrors toolkit.karpenter.on_demand_share.
   validation {
     condition = alltrue([for k, p in var.karpenter.pools : (
       p.capacity_mix.policy == "on-demand" ? 1 :
-      p.capacity_mix.policy == "ratio" ? 1 - p.capacity_mix.spot_share :
+      p.capacity_mix.policy == "ratio" ? [
+        for n in [try([for n in range(1, 21) : n if abs(p.capacity_mix.spot_share * n - floor(p.capacity_mix.spot_share * n + 0.5)) < 0.000000001][0], 20)] :
+        (n - min(max(floor(p.capacity_mix.spot_share * n + 0.5), 1), n - 1)) / n
+      ][0] :
       p.capacity_mix.policy == "on-demand-baseline" ? (
         p.gpu && p.capacity_mix.baseline_gpu != null && coalesce(p.limits.gpu, 0) > 0 ? p.capacity_mix.baseline_gpu / p.limits.gpu :
         p.capacity_mix.baseline_cpu != null && p.limits.cpu > 0 ? p.capacity_mix.baseline_cpu / p.limits.cpu : 0
@@ -220,5 +242,12 @@ variable "karpenter" {
       b.duration == null || can(regex("^(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?$", coalesce(b.duration, "0m")))
     ]]))
     error_message = "A disruption budget's duration must be hours and/or minutes, e.g. \"10h\" or \"1h30m\"."
+  }
+
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools :
+      p.termination_grace_period == null || can(regex("^([0-9]+(s|m|h))+$", coalesce(p.termination_grace_period, "0s")))
+    ])
+    error_message = "karpenter.pools.*.termination_grace_period must be a duration such as \"24h\", or null."
   }
 }

@@ -123,12 +123,83 @@ def test_on_demand_baseline_fills_on_demand_first_then_bursts_to_spot() -> None:
     built = karpenter.build_manifests(PROD)
     od, spot = nodepool(built, "gpu-inference-on-demand"), nodepool(built, "gpu-inference-spot")
     assert od["spec"]["weight"] > spot["spec"]["weight"]
-    assert od["spec"]["limits"] == {"cpu": 96, "memory": "1536Gi", "nvidia.com/gpu": 4}
-    assert spot["spec"]["limits"] == {"cpu": 384, "memory": "1536Gi", "nvidia.com/gpu": 16}
+    # limits 384 cpu / 1536Gi / 16 GPUs, baseline 96 cpu + 4 GPUs: memory follows the cpu share
+    assert od["spec"]["limits"] == {"cpu": 96, "memory": "384Gi", "nvidia.com/gpu": 4}
+    assert spot["spec"]["limits"] == {"cpu": 288, "memory": "1152Gi", "nvidia.com/gpu": 12}
     # weight 100 still leaves room for the ordering
     mixes = karpenter.build_manifests(load(HERE / "fixtures" / "mixes.tfvars.json"))
     assert nodepool(mixes, "gpu-serve-on-demand")["spec"]["weight"] == 100
     assert nodepool(mixes, "gpu-serve-spot")["spec"]["weight"] == 99
+    # baseline_cpu 64 of 256 only: GPUs (12) and memory (1024Gi) take the same quarter
+    assert nodepool(mixes, "gpu-serve-on-demand")["spec"]["limits"] == {"cpu": 64, "memory": "256Gi",
+                                                                        "nvidia.com/gpu": 3}
+    assert nodepool(mixes, "gpu-serve-spot")["spec"]["limits"] == {"cpu": 192, "memory": "768Gi",
+                                                                   "nvidia.com/gpu": 9}
+
+
+def _quantity(value: Any) -> int:
+    return int(str(value).removesuffix("Gi"))
+
+
+@pytest.mark.parametrize("path", ALL_INPUTS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_split_pools_add_up_to_the_pool_limits(path: Path) -> None:
+    inputs = load(path)
+    built = karpenter.build_manifests(inputs)
+    split = 0
+    for pname, pool in inputs["karpenter"]["pools"].items():
+        expected = {"cpu": pool["limits"]["cpu"], "memory": pool["limits"]["memory_gi"]}
+        if pool["limits"].get("gpu") is not None:
+            expected["nvidia.com/gpu"] = pool["limits"]["gpu"]
+        names = [o["metadata"]["name"] for o in built["nodepools"] if o["metadata"]["name"] in
+                 (pname, f"{pname}-spot", f"{pname}-on-demand")]
+        parts = [nodepool(built, n)["spec"]["limits"] for n in names]
+        assert {r: sum(_quantity(p[r]) for p in parts) for r in expected} == expected, pname
+        if len(parts) == 2:
+            split += 1
+            od = nodepool(built, f"{pname}-on-demand")["spec"]["limits"]
+            measure = "nvidia.com/gpu" if pool["gpu"] and (
+                pool["capacity_mix"]["policy"] == "ratio" or pool["capacity_mix"].get("baseline_gpu") is not None
+            ) else "cpu"
+            # at full use the on-demand NodePool holds the share settings validation checks
+            # (ratio rounds per resource: within one unit)
+            assert _quantity(od[measure]) == pytest.approx(
+                karpenter.on_demand_share(pool) * expected[measure], abs=1 if pool["capacity_mix"]["policy"] == "ratio" else 0)
+    assert split >= 1
+
+
+@pytest.mark.parametrize("values, k, n, spot, od", [
+    ({"cpu": 1000, "memory_gi": 4000}, 3, 5, {"cpu": 600, "memory_gi": 2400}, {"cpu": 400, "memory_gi": 1600}),
+    ({"cpu": 2, "memory_gi": 3, "gpu": 2}, 19, 20, {"cpu": 1, "memory_gi": 2, "gpu": 1},
+     {"cpu": 1, "memory_gi": 1, "gpu": 1}),
+    ({"cpu": 3, "memory_gi": 10}, 1, 20, {"cpu": 1, "memory_gi": 1}, {"cpu": 2, "memory_gi": 9}),
+    ({"cpu": 5, "memory_gi": 7}, 1, 2, {"cpu": 3, "memory_gi": 4}, {"cpu": 2, "memory_gi": 3}),
+])
+def test_ratio_limits_split_k_over_n_each_at_least_one(values: dict[str, int], k: int, n: int,
+                                                        spot: dict[str, int], od: dict[str, int]) -> None:
+    assert karpenter.ratio_limits(values, k, n) == (spot, od)
+
+
+def test_baseline_limits_from_gpu_baseline_only() -> None:
+    values = {"cpu": 100, "memory_gi": 1000, "gpu": 8}
+    od, spot = karpenter.baseline_limits(values, {"baseline_cpu": None, "baseline_gpu": 3})
+    assert od == {"cpu": 38, "memory_gi": 375, "gpu": 3}  # 3/8 of cpu and memory, rounded up
+    assert spot == {"cpu": 62, "memory_gi": 625, "gpu": 5}
+
+
+@pytest.mark.parametrize("share, expected", [(0.6, 0.4), (0.75, 0.25), (0.123, 0.9), (0.33, 0.65)])
+def test_ratio_on_demand_share_is_the_spread_split(share: float, expected: float) -> None:
+    pool = {"gpu": False, "capacity_mix": {"policy": "ratio", "spot_share": share}, "limits": {"cpu": 10}}
+    assert karpenter.on_demand_share(pool) == pytest.approx(expected)
+
+
+def test_termination_grace_period_lands_on_the_template() -> None:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"]["gpu-training"]["termination_grace_period"] = "24h"
+    built = karpenter.build_manifests(data)
+    training = nodepool(built, "gpu-training")
+    assert training["spec"]["template"]["spec"]["terminationGracePeriod"] == "24h"
+    assert karpenter.validate_manifest(training) == []
+    assert "terminationGracePeriod" not in nodepool(built, "general-spot")["spec"]["template"]["spec"]
 
 
 def test_spot_first_is_one_pool_with_both_capacity_types() -> None:
@@ -167,6 +238,13 @@ def pool_input(**mix: Any) -> dict[str, Any]:
      "schedule and duration go together"),
     (lambda d: d["karpenter"]["pools"]["general"].update(ami_alias="al2@latest"), "ami_alias"),
     (lambda d: d["karpenter"]["pools"]["general"].update(consolidate_after="soon"), "consolidate_after"),
+    (lambda d: d["karpenter"]["pools"]["gpu-inference"]["capacity_mix"].update(baseline_cpu=400),
+     "baseline_cpu: expected a number between 0 and limits.cpu (384, at least 1)"),
+    (lambda d: d["karpenter"]["pools"]["gpu-inference"]["capacity_mix"].update(baseline_gpu=17),
+     "baseline_gpu: expected a number between 0 and limits.gpu (16, at least 1)"),
+    (lambda d: d["karpenter"]["pools"]["general"]["limits"].update(cpu=1), "a ratio pool needs at least 2"),
+    (lambda d: d["karpenter"]["pools"]["general"].update(termination_grace_period="1 day"),
+     "termination_grace_period: expected a duration"),
 ])
 def test_build_rejects_bad_pools_with_a_one_line_user_error(mutate: Any, message: str) -> None:
     data = copy.deepcopy(PROD)

@@ -226,9 +226,16 @@ def test_example_plan_creates_the_aws_side(example_plan: dict[str, Any]) -> None
     assert trust["Statement"][0]["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert sorted(trust["Statement"][0]["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
     attachments = changes(example_plan, "module.karpenter.aws_iam_role_policy_attachment.node[")
+    # no AmazonEKS_CNI_Policy: vpc-cni has its own Pod Identity role (modules/eks-cluster)
     assert sorted(c["after"]["policy_arn"].rsplit("/", 1)[1] for c in attachments.values()) == [
-        "AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
-        "AmazonSSMManagedInstanceCore"]
+        "AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy", "AmazonSSMManagedInstanceCore"]
+    policy = changes(example_plan, "module.karpenter.aws_sqs_queue_policy.interruption")
+    statements = json.loads(policy["module.karpenter.aws_sqs_queue_policy.interruption"]["after"]["policy"])["Statement"]
+    allow = [st for st in statements if st["Effect"] == "Allow"]
+    assert len(allow) == 1 and allow[0]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow[0]["Resource"] == "arn:aws:sqs:us-east-1:123456789012:prod-us-east-karpenter"
+    assert sorted(allow[0]["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
+        f"arn:aws:events:us-east-1:123456789012:rule/{name}" for name in patterns.values())
     entry = changes(example_plan, "module.karpenter.aws_eks_access_entry.node")
     assert entry["module.karpenter.aws_eks_access_entry.node"]["after"]["type"] == "EC2_LINUX"
     assoc = changes(example_plan, "module.karpenter.aws_eks_pod_identity_association.controller")

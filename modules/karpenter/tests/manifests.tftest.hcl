@@ -17,13 +17,14 @@ variables {
         limits            = { cpu = 1000, memory_gi = 4000 }
       }
       gpu = {
-        gpu                  = true
-        instance_families    = ["g6", "g5"]
-        capacity_mix         = { policy = "on-demand-baseline", spot_share = 0.5, baseline_cpu = 96, baseline_gpu = 4 }
-        limits               = { cpu = 384, memory_gi = 1536, gpu = 16 }
-        taints               = [{ key = "nvidia.com/gpu", value = "true", effect = "NoSchedule" }]
-        consolidation_policy = "WhenEmpty"
-        consolidate_after    = "10m"
+        gpu                      = true
+        instance_families        = ["g6", "g5"]
+        capacity_mix             = { policy = "on-demand-baseline", spot_share = 0.5, baseline_cpu = 96, baseline_gpu = 4 }
+        limits                   = { cpu = 384, memory_gi = 1536, gpu = 16 }
+        taints                   = [{ key = "nvidia.com/gpu", value = "true", effect = "NoSchedule" }]
+        consolidation_policy     = "WhenEmpty"
+        consolidate_after        = "10m"
+        termination_grace_period = "24h"
         disruption_budgets = [
           { nodes = "0", schedule = "0 8 * * mon-fri", duration = "10h" },
           { nodes = "1" },
@@ -74,8 +75,42 @@ run "baseline_outranks_burst" {
   }
 
   assert {
-    condition     = output.nodepools[2].spec.limits.cpu == 96 && output.nodepools[2].spec.limits["nvidia.com/gpu"] == 4
-    error_message = "The baseline pool is capped at baseline_cpu / baseline_gpu."
+    condition     = output.nodepools[2].spec.limits.cpu == 96 && output.nodepools[2].spec.limits["nvidia.com/gpu"] == 4 && output.nodepools[2].spec.limits.memory == "384Gi"
+    error_message = "The baseline pool is capped at baseline_cpu / baseline_gpu, memory at the cpu share."
+  }
+
+  assert {
+    condition     = output.nodepools[3].spec.limits.cpu == 288 && output.nodepools[3].spec.limits["nvidia.com/gpu"] == 12 && output.nodepools[3].spec.limits.memory == "1152Gi"
+    error_message = "The burst pool gets limits - baseline, so both together stay within the pool's limits."
+  }
+}
+
+run "grace_period_bounds_draining" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for o in output.nodepools : o.spec.template.spec.terminationGracePeriod == "24h" if startswith(o.metadata.name, "gpu")])
+    error_message = "termination_grace_period lands on spec.template.spec.terminationGracePeriod."
+  }
+
+  assert {
+    condition     = alltrue([for o in output.nodepools : !contains(keys(o.spec.template.spec), "terminationGracePeriod") if startswith(o.metadata.name, "general")])
+    error_message = "A null termination_grace_period leaves the field out."
+  }
+}
+
+run "discovery_tag_is_the_cluster_name" {
+  command = plan
+
+  variables {
+    cluster_name = "prod-use1-eks"
+  }
+
+  assert {
+    condition = alltrue([for o in output.ec2nodeclasses :
+      o.spec.subnetSelectorTerms[0].tags["karpenter.sh/discovery"] == "prod-use1-eks" && o.spec.securityGroupSelectorTerms[0].tags["karpenter.sh/discovery"] == "prod-use1-eks"
+    ])
+    error_message = "Subnets and security groups are selected by karpenter.sh/discovery = cluster_name, as the network module tags them."
   }
 }
 
@@ -85,6 +120,11 @@ run "ratio_splits_the_spread_domain" {
   assert {
     condition     = jsonencode(output.nodepools[0].spec.template.spec.requirements[3].values) == jsonencode(["4"]) && jsonencode(output.nodepools[1].spec.template.spec.requirements[3].values) == jsonencode(["1", "2", "3"])
     error_message = "spot_share 0.75 must give spot 3 of 4 capacity-spread values."
+  }
+
+  assert {
+    condition     = output.nodepools[1].spec.limits.cpu == 750 && output.nodepools[1].spec.limits.memory == "3000Gi" && output.nodepools[0].spec.limits.cpu == 250 && output.nodepools[0].spec.limits.memory == "1000Gi"
+    error_message = "A ratio pool's limits are split 3/4 spot, 1/4 on-demand (the sum is the pool's limit)."
   }
 }
 

@@ -50,3 +50,29 @@ run "queue_is_encrypted" {
     error_message = "Nodes join through an EC2_LINUX access entry."
   }
 }
+
+run "queue_accepts_only_the_module_rules" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.queue.json).Statement[0].Principal.Service == "events.amazonaws.com"
+    error_message = "Only EventBridge may send to the interruption queue."
+  }
+
+  assert {
+    condition = toset(jsondecode(data.aws_iam_policy_document.queue.json).Statement[0].Condition.ArnEquals["aws:SourceArn"]) == toset([
+      for k in ["spot-interruption", "rebalance", "state-change", "scheduled-change", "capacity-reservation"] :
+      "arn:aws:events:us-east-1:123456789012:rule/prod-us-east-karpenter-${k}"
+    ])
+    error_message = "SendMessage is limited to the module's five rule ARNs (aws:SourceArn)."
+  }
+}
+
+run "node_role_has_no_cni_policy" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_iam_role_policy_attachment.node)) == toset(["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore"])
+    error_message = "Node role: worker node, ECR pull-only and SSM; the CNI policy belongs to the vpc-cni Pod Identity role."
+  }
+}

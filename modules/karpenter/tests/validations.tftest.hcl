@@ -635,3 +635,105 @@ run "ebs_key_not_kms" {
 
   expect_failures = [var.ebs_kms_key_arn]
 }
+
+run "baseline_above_limit" {
+  # the spot NodePool gets limits - baseline, so the baseline may not exceed the limit
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand-baseline", baseline_cpu = 200 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "baseline_gpu_without_gpu_limit" {
+  # baseline_gpu is a share of limits.gpu, which must be set
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand-baseline", baseline_cpu = 10, baseline_gpu = 1 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "ratio_limit_too_small_to_split" {
+  # each half of a ratio pool needs at least 1 of every limit
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "ratio", spot_share = 0.5 }
+          limits            = { cpu = 1, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "ratio_share_is_the_spread_split" {
+  # spot_share 0.33 splits 7 of 20 (0.65 on-demand), below a 0.66 floor
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version       = "1.14.1"
+      min_on_demand_share = 0.66
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "ratio", spot_share = 0.33 }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "termination_grace_period_format" {
+  # termination_grace_period is a Go duration like expire_after
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families        = ["m6i"]
+          capacity_mix             = { policy = "spot-first" }
+          limits                   = { cpu = 100, memory_gi = 400 }
+          termination_grace_period = "1d"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}

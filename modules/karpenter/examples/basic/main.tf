@@ -37,6 +37,8 @@ module "karpenter" {
         consolidation_policy = "WhenEmpty"
         consolidate_after    = "10m"
         expire_after         = "336h"
+        # Budgets do not hold back expiry; this bounds how long a draining node may block.
+        termination_grace_period = "2h"
         disruption_budgets = [
           { nodes = "0", schedule = "0 8 * * mon-fri", duration = "10h" },
           { nodes = "1", reasons = ["Empty", "Drifted"] },
