@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -174,22 +175,42 @@ def policy_statements(document: Any) -> list[dict[str, Any]] | None:
     return [s for s in statements if isinstance(s, dict)]
 
 
-def has_wildcard_principal(statement: dict[str, Any]) -> bool:
-    principal = statement.get("Principal")
-    values: list[Any] = []
-    if isinstance(principal, str):
-        values = [principal]
-    elif isinstance(principal, dict):
+_ANY_ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::([^:]*[*?][^:]*):")
+
+
+def _principal_values(principal: Any) -> list[Any]:
+    if isinstance(principal, dict):
+        values: list[Any] = []
         for v in principal.values():
             values.extend(v if isinstance(v, list) else [v])
-    elif isinstance(principal, list):
-        values = principal
-    return any(v == "*" for v in values)
+        return values
+    if isinstance(principal, list):
+        return principal
+    return [principal]
+
+
+def is_wildcard_principal(value: Any) -> bool:
+    """``*``, or an IAM/STS ARN whose account is a wildcard (``arn:aws:iam::*:root``)."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return text == "*" or bool(_ANY_ACCOUNT_ARN.match(text))
+
+
+def has_wildcard_principal(statement: dict[str, Any]) -> bool:
+    """The statement names any principal: a wildcard ``Principal`` or a ``NotPrincipal``
+    (every principal except those listed)."""
+    if statement.get("NotPrincipal") is not None:
+        return True
+    return any(is_wildcard_principal(v) for v in _principal_values(statement.get("Principal")))
 
 
 # --- Karpenter objects -------------------------------------------------------------
 
 GPU_CATEGORIES = ("g", "p")
+# NVIDIA GPU instance families: g5, g6e, p4d, p5en, gr6 ... (trn*/inf* are accelerators, not nvidia.com/gpu)
+_GPU_FAMILY = re.compile(r"^(g|p|gr)\d")
+GPU_MANUFACTURER = "nvidia"
 
 
 def requirements(nodepool: dict[str, Any]) -> list[dict[str, Any]]:
@@ -198,25 +219,37 @@ def requirements(nodepool: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in reqs if isinstance(r, dict)]
 
 
+def is_gpu_family(value: str) -> bool:
+    """``g5``, ``p4d``, ``gr6`` (also an instance type ``g5.xlarge``: the family is before the dot)."""
+    return bool(_GPU_FAMILY.match(value.strip().lower().split(".", 1)[0]))
+
+
+def _gpu_requirement(key: Any, op: Any, values: list[str]) -> bool:
+    if key == "karpenter.k8s.aws/instance-family" and op == "In":
+        return any(is_gpu_family(v) for v in values)
+    if key == "node.kubernetes.io/instance-type" and op == "In":
+        return any("." in v and is_gpu_family(v) for v in values)
+    if key == "karpenter.k8s.aws/instance-category" and op == "In":
+        return any(v in GPU_CATEGORIES for v in values)
+    if key == "karpenter.k8s.aws/instance-gpu-manufacturer":
+        return op == "Exists" or (op == "In" and any(v.lower() == GPU_MANUFACTURER for v in values))
+    if key == "karpenter.k8s.aws/instance-gpu-name":
+        return op in ("In", "Exists")
+    if key == "karpenter.k8s.aws/instance-gpu-count":
+        if op == "Exists":
+            return True
+        numbers = [n for n in (as_number(v) for v in values) if n is not None]
+        if op == "Gt":
+            return any(n >= 0 for n in numbers)  # Gt "0": at least one GPU
+        if op == "In":
+            return any(n >= 1 for n in numbers)
+    return False
+
+
 def is_gpu_nodepool(nodepool: dict[str, Any]) -> bool:
     for req in requirements(nodepool):
-        key, op = req.get("key"), req.get("operator")
-        values = [str(v) for v in req.get("values") or []]
-        family = key == "karpenter.k8s.aws/instance-family" and op == "In"
-        if family and any(v[:1] in GPU_CATEGORIES and v[1:2].isdigit() for v in values):
+        if _gpu_requirement(req.get("key"), req.get("operator"), [str(v) for v in req.get("values") or []]):
             return True
-        category = key == "karpenter.k8s.aws/instance-category" and op == "In"
-        if category and any(v in GPU_CATEGORIES for v in values):
-            return True
-        if key in (
-            "karpenter.k8s.aws/instance-gpu-count",
-            "karpenter.k8s.aws/instance-gpu-name",
-            "karpenter.k8s.aws/instance-gpu-manufacturer",
-        ) and op in ("In", "Gt", "Exists"):
-            if op == "Exists" or key != "karpenter.k8s.aws/instance-gpu-count":
-                return True
-            if any(as_number(v) and (as_number(v) or 0) >= (0 if op == "Gt" else 1) for v in values):
-                return True
     spec = ((nodepool.get("spec") or {}).get("template") or {}).get("spec") or {}
     return any(isinstance(t, dict) and t.get("key") == "nvidia.com/gpu" for t in spec.get("taints") or [])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 import infra_common as ic
@@ -43,7 +44,78 @@ class SecretUsesCmk(BaseResourceCheck):
         return CheckResult.PASSED
 
 
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(day|days|hour|hours)\s*\)$")
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+(day|days|hour|hours)\s*\)$", re.IGNORECASE)
+_MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_MONTHS = {name: i + 1 for i, name in enumerate(_MONTH_NAMES)}
+
+
+def _month(token: str) -> int | None:
+    token = token.strip().upper()
+    if token.isdigit() and 1 <= int(token) <= 12:
+        return int(token)
+    return _MONTHS.get(token)
+
+
+def _months(field: str) -> set[int] | None:
+    """The months a cron month field selects; None when it cannot be read."""
+    selected: set[int] = set()
+    for part in field.split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else None
+        if step_text and step is None:
+            return None
+        if base in ("*", "?"):
+            lo, hi = 1, 12
+        elif "-" in base:
+            lo_text, _, hi_text = base.partition("-")
+            lo_m, hi_m = _month(lo_text), _month(hi_text)
+            if lo_m is None or hi_m is None or hi_m < lo_m:
+                return None
+            lo, hi = lo_m, hi_m
+        else:
+            single = _month(base)
+            if single is None:
+                return None
+            lo, hi = single, (12 if step else single)
+        selected.update(range(lo, hi + 1, step or 1))
+    return selected or None
+
+
+def _cron_within(expression: str, limit_days: float) -> bool:
+    """Whether ``cron(min hour day-of-month month day-of-week year)`` fires at least every ``limit_days``.
+
+    Only the month and year fields can stretch the period past a month: a fixed year runs
+    out, and the longest gap between selected months counts as that many average months
+    (quarterly is ~91 days, over a 90-day limit). A field we cannot read passes.
+    """
+    fields = expression.strip()[len("cron(") : -1].split()
+    if len(fields) != 6:
+        return True
+    month_field, year_field = fields[3], fields[5]
+    if year_field.isdigit():
+        return False
+    months = _months(month_field)
+    if months is None:
+        return True
+    ordered = sorted(months)
+    gaps = [b - a for a, b in pairwise(ordered)] + [12 - ordered[-1] + ordered[0]]
+    return max(gaps) * 365 / 12 <= limit_days
+
+
+def _schedule_within(schedule: str, limit_days: float) -> bool | None:
+    """Verdict on a schedule expression; None when it is not a known form."""
+    text = schedule.strip()
+    match = _RATE.match(text)
+    if match:
+        days = float(match.group(1)) / (24 if match.group(2).lower().startswith("hour") else 1)
+        return days <= limit_days
+    if text.startswith("cron(") and text.endswith(")"):
+        return _cron_within(text, limit_days)
+    return None
+
+
+def _known(value: Any) -> bool:
+    return value is not None and value != "" and value != ic.UNKNOWN_VALUE and not ic.is_unresolved(value)
 
 
 class SecretRotationPeriod(BaseResourceCheck):
@@ -56,21 +128,24 @@ class SecretRotationPeriod(BaseResourceCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """checkov's plan parser fills a null attribute with its config text (``each.value.x``):
+        such a value is skipped, and the result is UNKNOWN only when neither attribute is known."""
         limit = float(ic.policy()["max_secret_rotation_days"])
         self.evaluated_keys = ["rotation_rules/[0]/automatically_after_days", "rotation_rules/[0]/schedule_expression"]
         days = ic.get(conf, "rotation_rules", "automatically_after_days")
         schedule = ic.get(conf, "rotation_rules", "schedule_expression")
-        if ic.is_unresolved(days) or ic.is_unresolved(schedule):
+        verdicts: list[bool] = []
+        if _known(days):
+            number = ic.as_number(days)
+            if number is not None and number > 0:
+                verdicts.append(number <= limit)
+        if _known(schedule):
+            verdict = _schedule_within(schedule, limit) if isinstance(schedule, str) else None
+            verdicts.append(bool(verdict))  # an unknown expression form is not a rotation period
+        if verdicts:
+            return CheckResult.PASSED if all(verdicts) else CheckResult.FAILED
+        if any(v is not None and v != "" and not _known(v) for v in (days, schedule)):
             return CheckResult.UNKNOWN
-        number = ic.as_number(days)
-        if number is not None and number > 0:
-            return CheckResult.PASSED if number <= limit else CheckResult.FAILED
-        if isinstance(schedule, str) and schedule:
-            match = _RATE.match(schedule.strip())
-            if match:
-                amount = float(match.group(1)) / (24 if match.group(2).startswith("hour") else 1)
-                return CheckResult.PASSED if amount <= limit else CheckResult.FAILED
-            return CheckResult.PASSED if schedule.startswith("cron(") else CheckResult.FAILED
         return CheckResult.FAILED
 
 

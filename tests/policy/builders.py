@@ -295,7 +295,20 @@ def write_region(
         (rdir / "manifests" / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
     (rdir / "terraform.tfvars.json").write_text(json.dumps(tfvars(env, region, zone=zone)))
     (rdir / "summary.json").write_text(json.dumps(summary(env, region, protected=protected)))
+    (rdir / "status.json").write_text(json.dumps(status()))
     return rdir
+
+
+def status(state: str = "ok", stage: str = "done", error: str | None = None) -> dict[str, Any]:
+    """``status.json`` of a plan run (the gate trusts only a region whose plan finished ``ok``)."""
+    return {
+        "error": error,
+        "mode": "sandbox",
+        "seconds": 1.0,
+        "stage": stage,
+        "status": state,
+        "updated_at": "2026-11-29T12:00:00+00:00",
+    }
 
 
 def modified(resources: list[Resource], rtype: str, **changes: Any) -> list[Resource]:

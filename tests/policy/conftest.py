@@ -103,6 +103,12 @@ SEEDED = {
     ),
 }
 
+# checkov built-ins that policy/severity.yaml raises to HIGH and that catch the same seed too.
+SEEDED_ALSO: dict[str, set[str]] = {
+    "rotation": {"CKV_AWS_7"},  # KMS rotation
+    "endpoint": {"CKV_AWS_38", "CKV_AWS_39"},  # EKS public endpoint, open to 0.0.0.0/0
+}
+
 
 # Clean regions; "unknown" holds values terraform knows only after apply (a key created in the same plan).
 CLEAN_REGIONS = ("us-east", "us-west", "unknown")

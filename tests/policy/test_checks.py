@@ -44,3 +44,32 @@ def test_fixture_records_carry_titles_and_addresses(
     assert rec["title"] == "KMS keys have automatic rotation enabled"
     assert rec["resource"] == "module.kms.aws_kms_key.this"
     assert Path(rec["abs_path"]).name == "plan.json"
+
+
+VARIANTS = sorted(
+    (p.parent.name, p.name)
+    for p in FIXTURES.glob("CKV_INFRA_*/*")
+    if p.is_dir() and p.name.startswith(("pass-", "fail-", "unknown-"))
+)
+
+
+def test_variant_fixtures_exist() -> None:
+    ids = {check_id for check_id, _ in VARIANTS}
+    assert {"CKV_INFRA_1", "CKV_INFRA_2", "CKV_INFRA_15", "CKV_INFRA_18"} <= ids
+
+
+@pytest.mark.parametrize(("check_id", "variant"), VARIANTS, ids=[f"{c}/{v}" for c, v in VARIANTS])
+def test_variant_fixture(
+    check_id: str, variant: str, fixture_results: dict[tuple[str, str], list[dict[str, Any]]]
+) -> None:
+    """More shapes per check (GPU pools, rotation schedules, principals): ``pass-*`` passes, ``fail-*``
+    fails, ``unknown-*`` leaves no record (checkov drops UNKNOWN results)."""
+    own = [r for r in fixture_results[(check_id, variant)] if r["check_id"] == check_id]
+    expected = variant.split("-", 1)[0]
+    if expected == "unknown":
+        assert own == [], own
+        others = fixture_results[(check_id, variant)]
+        assert others, "checkov produced no record at all for the fixture (not scanned?)"
+    else:
+        assert own, f"{check_id} did not evaluate {variant}"
+        assert {r["status"] for r in own} == {"passed" if expected == "pass" else "failed"}, own

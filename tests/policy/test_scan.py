@@ -11,6 +11,7 @@ from tests.policy import builders
 from tests.policy.conftest import CLEAN_REGIONS, SEEDED, MiniProject
 from toolkit import scan
 from toolkit.errors import UserError
+from toolkit.findings import load_severity_map
 
 FINDING_KEYS = {
     "check_id",
@@ -144,8 +145,11 @@ def test_waivers_apply_without_rescanning(project: MiniProject) -> None:
 
 def test_unknown_checks_take_the_configured_default(project: MiniProject) -> None:
     result = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east"], default_severity="LOW")["us-east"]
+    listed = load_severity_map(project.root / "policy" / "severity.yaml").checks
     builtin = [f for f in result.findings if f.check_id.startswith("CKV_AWS_")]
-    assert builtin and {f.severity for f in builtin} == {"LOW"}
+    assert {f.severity for f in builtin if f.check_id not in listed} == {"LOW"}
+    raised = {f.check_id: f.severity for f in builtin if f.check_id in listed}
+    assert raised and raised == {c: listed[c] for c in raised}  # the map still wins over the default
     assert next(f for f in result.findings if f.check_id == "CKV_INFRA_13").severity == "HIGH"
 
 
