@@ -390,9 +390,10 @@ def table_rows(results: list[RegionResult]) -> list[list[str]]:
         if r.summary:
             c = r.summary["counts"]
             rows.append([f"{r.environment}/{r.region}", r.summary["mode"], "ok", str(c["add"]), str(c["change"]),
-                         str(c["destroy"]), str(len(r.summary["protected_changes"])), f"{r.seconds:.1f}s"])
+                         str(c["destroy"]), str(c["replace"]), str(len(r.summary["protected_changes"])),
+                         f"{r.seconds:.1f}s"])
         else:
-            rows.append([f"{r.environment}/{r.region}", "", f"failed at {r.stage}", "", "", "", "",
+            rows.append([f"{r.environment}/{r.region}", "", f"failed at {r.stage}", "", "", "", "", "",
                          f"{r.seconds:.1f}s"])
     return rows
 

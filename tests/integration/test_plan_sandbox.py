@@ -92,6 +92,12 @@ def test_detailed_exitcode_and_table(infra: Callable[..., object], tmp_path: Pat
     assert result.code == 2, result.err
     assert "SANDBOX PLAN" in result.err
     assert "staging/us-east: Plan:" in result.err and "to add, 0 to change, 0 to destroy." in result.err
+    from toolkit.plan import table_rows  # every row fills every column of the table
+
+    header = ("region", "mode", "status", "+", "~", "-", "-/+", "protected", "time")
+    assert all(len(row) == len(header) for row in table_rows([]))
+    row = next(line for line in result.err.splitlines() if "staging/us-east" in line and "sandbox" in line)
+    assert row.count("│") == len(header) + 1 and row.rstrip().endswith("s │")
 
 
 def test_no_credentials_means_sandbox(infra: Callable[..., object], tmp_path: Path,
