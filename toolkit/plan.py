@@ -398,16 +398,6 @@ def table_rows(results: list[RegionResult]) -> list[list[str]]:
     return rows
 
 
-__all__ = [
-    "SANDBOX_BANNER",
-    "PlanOptions",
-    "RegionResult",
-    "choose_mode",
-    "plan_line",
-    "plan_regions",
-    "prepare_sandbox",
-    "table_rows",
-]
 
 
 def apply_region(cfg: RegionConfig, artifacts: Path, terraform: str | None, log: Callable[[str], None]) -> None:
@@ -433,3 +423,17 @@ def apply_region(cfg: RegionConfig, artifacts: Path, terraform: str | None, log:
     stack = out / "work" / "terraform"
     tf = Terraform(stack, engine=resolve_engine(terraform), log=log, log_file=out / "apply.log")
     tf.apply(plan_file)
+
+
+__all__ = [
+    "SANDBOX_BANNER",
+    "PlanOptions",
+    "RegionResult",
+    "apply_region",
+    "choose_mode",
+    "plan_line",
+    "plan_regions",
+    "prepare_sandbox",
+    "sandbox_install",
+    "table_rows",
+]
