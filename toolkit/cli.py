@@ -7,6 +7,7 @@ With ``--detailed-exitcode``, plan exits 2 when there are changes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -433,10 +434,15 @@ def plan_cmd(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: str | N
         ctx.console.print(f"[bold yellow]sandbox mode[/] ({why}). {SANDBOX_BANNER}")
     elif remote_state:
         raise click.UsageError("--remote-state only applies to sandbox runs (cloud runs always use the S3 backend)")
-    with RegionProgress(ctx, env_name, picked, enabled=not use_json) as progress:
-        results = plan_regions(ctx.project, env_name, picked, ctx.artifacts, opts, parallelism=parallelism,
-                               progress=progress)
-    scan_note = _scan_after_plan(ctx, env_name, [r.region for r in results if r.status == "ok"], scan, use_json)
+    from toolkit.scan import prewarmed_checkov
+
+    # The run's one checkov process starts now: its import overlaps the plans.
+    with prewarmed_checkov(ctx.root) if scan else contextlib.nullcontext():
+        with RegionProgress(ctx, env_name, picked, enabled=not use_json) as progress:
+            results = plan_regions(ctx.project, env_name, picked, ctx.artifacts, opts, parallelism=parallelism,
+                                   progress=progress)
+        ok_regions = [r.region for r in results if r.status == "ok"]
+        scan_note = _scan_after_plan(ctx, env_name, ok_regions, scan, use_json)
     failed = [r for r in results if r.status == "failed"]
     scan_failed = bool(scan_note and scan_note.get("error"))
     if use_json:

@@ -24,6 +24,7 @@ The result lands in ``.infra/ENV/REGION/findings.json`` (contracts.md).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -226,6 +227,58 @@ def _checkov_env(context_file: Path) -> dict[str, str]:
     return env
 
 
+_DRIVER = (
+    "import json, os, sys, warnings; warnings.simplefilter('ignore'); "
+    "from checkov.main import Checkov; "
+    "line = sys.stdin.readline(); "
+    "req = json.loads(line) if line.strip() else None; "
+    "req is None and sys.exit(0); "
+    "os.environ.update(req['env']); "
+    "sys.exit(Checkov(argv=req['argv']).run())"
+)
+
+
+@dataclass
+class _Prewarmed:
+    cwd: Path
+    proc: subprocess.Popen[str]
+
+
+_prewarmed: _Prewarmed | None = None
+
+
+@contextlib.contextmanager
+def prewarmed_checkov(project_root: Path) -> Iterator[None]:
+    """Start the run's one checkov process now, so its import (seconds) overlaps other work.
+
+    The process imports checkov and waits for one request on stdin; :func:`run_checkov`
+    hands it the files when the plans are ready. Unused, it is told to exit.
+    """
+    global _prewarmed
+    env = _checkov_env(Path(os.devnull))
+    proc = subprocess.Popen([sys.executable, "-c", _DRIVER], cwd=project_root, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _prewarmed = _Prewarmed(project_root.resolve(), proc)
+    try:
+        yield
+    finally:
+        left, _prewarmed = _prewarmed, None
+        if left is not None and left.proc.poll() is None:
+            try:
+                left.proc.communicate(input="\n", timeout=30)
+            except (subprocess.TimeoutExpired, OSError):
+                left.proc.kill()
+                left.proc.wait()
+
+
+def _take_prewarmed(cwd: Path) -> subprocess.Popen[str] | None:
+    global _prewarmed
+    if _prewarmed is None or _prewarmed.cwd != cwd.resolve() or _prewarmed.proc.poll() is not None:
+        return None
+    proc, _prewarmed = _prewarmed.proc, None
+    return proc
+
+
 def run_checkov(
     project_root: Path,
     files: Sequence[Path],
@@ -266,17 +319,26 @@ def run_checkov(
         if enrichment_root is not None and enrichment_root.is_dir():
             argv += ["--repo-root-for-plan-enrichment", str(enrichment_root)]
         checkov_runs += 1
+        warm = _take_prewarmed(project_root)
         try:
-            proc = subprocess.run(
-                argv,
-                cwd=project_root,
-                env=_checkov_env(ctx_file),
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
+            if warm is not None:
+                request = json.dumps({"argv": argv[3:], "env": {CONTEXT_ENV: str(ctx_file)}})
+                out, err = warm.communicate(input=request + "\n", timeout=timeout)
+                proc = subprocess.CompletedProcess(argv, warm.returncode, out, err)
+            else:
+                proc = subprocess.run(
+                    argv,
+                    cwd=project_root,
+                    env=_checkov_env(ctx_file),
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
+                )
         except subprocess.TimeoutExpired:
+            if warm is not None:
+                warm.kill()
+                warm.wait()
             raise ToolError(f"checkov did not finish within {timeout:.0f}s") from None
         result = out_dir / "results_json.json"
         if proc.returncode != 0 or not result.is_file():
