@@ -19,6 +19,7 @@ for very large numbers), sets are arrays.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -62,7 +63,7 @@ def decode_msgpack(data: bytes, ty: CtyType) -> Any:
     if not data:
         return None
     raw = msgpack.unpackb(data, raw=False, ext_hook=_ext_hook, strict_map_key=False)
-    return _typify_msgpack(raw, ty)
+    return _typify(raw, ty, _msgpack_dynamic)
 
 
 def _number(value: Any) -> Any:
@@ -76,28 +77,45 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _typify_msgpack(raw: Any, ty: CtyType) -> Any:
+def _msgpack_dynamic(raw: Any) -> tuple[CtyType, Any] | None:
+    """msgpack carries a dynamic value as [type JSON bytes, value]."""
+    if isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], bytes):
+        return json.loads(raw[0]), raw[1]
+    return None
+
+
+def _json_dynamic(raw: Any) -> tuple[CtyType, Any] | None:
+    """JSON (state) carries a dynamic value as {"value": ..., "type": ...}."""
+    if isinstance(raw, dict) and set(raw) == {"value", "type"}:
+        return raw["type"], raw["value"]
+    return None
+
+
+def _typify(raw: Any, ty: CtyType, dynamic: Callable[[Any], tuple[CtyType, Any] | None]) -> Any:
+    """Give a decoded value its cty shape: numbers as numbers, objects with every attribute,
+    dynamic values wrapped with their concrete type (the wire encoding is ``dynamic``'s job)."""
     if raw is UNKNOWN or raw is None:
         return raw
     if ty == "dynamic":
-        if isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], bytes):
-            concrete = json.loads(raw[0])
-            return Dynamic(concrete, _typify_msgpack(raw[1], concrete))
-        return raw
+        found = dynamic(raw)
+        if found is None:
+            return raw
+        concrete, inner = found
+        return Dynamic(concrete, _typify(inner, concrete, dynamic))
     if ty == "number":
         return _number(raw)
     if isinstance(ty, str):
         return raw
     kind = ty[0]
     if kind in ("list", "set"):
-        return [_typify_msgpack(v, ty[1]) for v in raw]
+        return [_typify(v, ty[1], dynamic) for v in raw]
     if kind == "map":
-        return {k: _typify_msgpack(v, ty[1]) for k, v in raw.items()}
+        return {k: _typify(v, ty[1], dynamic) for k, v in raw.items()}
     if kind == "object":
         attrs: dict[str, Any] = ty[1]
-        return {k: _typify_msgpack(raw.get(k), t) for k, t in attrs.items()}
+        return {k: _typify(raw.get(k), t, dynamic) for k, t in attrs.items()}
     if kind == "tuple":
-        return [_typify_msgpack(v, t) for v, t in zip(raw, ty[1], strict=False)]
+        return [_typify(v, t, dynamic) for v, t in zip(raw, ty[1], strict=False)]
     raise ValueError(f"unsupported cty type {ty!r}")
 
 
@@ -155,34 +173,10 @@ def encode_msgpack(value: Any, ty: CtyType) -> bytes:
     return bytes(msgpack.packb(_to_wire(value, ty), use_bin_type=True))
 
 
-def _typify_json(raw: Any, ty: CtyType) -> Any:
-    if raw is None:
-        return None
-    if ty == "dynamic":
-        if isinstance(raw, dict) and set(raw) == {"value", "type"}:
-            return Dynamic(raw["type"], _typify_json(raw["value"], raw["type"]))
-        return raw
-    if ty == "number":
-        return _number(raw)
-    if isinstance(ty, str):
-        return raw
-    kind = ty[0]
-    if kind in ("list", "set"):
-        return [_typify_json(v, ty[1]) for v in raw]
-    if kind == "map":
-        return {k: _typify_json(v, ty[1]) for k, v in raw.items()}
-    if kind == "object":
-        attrs: dict[str, Any] = ty[1]
-        return {k: _typify_json(raw.get(k), t) for k, t in attrs.items()}
-    if kind == "tuple":
-        return [_typify_json(v, t) for v, t in zip(raw, ty[1], strict=False)]
-    raise ValueError(f"unsupported cty type {ty!r}")
-
-
 def decode_json(data: bytes, ty: CtyType) -> Any:
     if not data:
         return None
-    return _typify_json(json.loads(data), ty)
+    return _typify(json.loads(data), ty, _json_dynamic)
 
 
 def to_plain(value: Any) -> Any:
