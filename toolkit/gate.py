@@ -38,6 +38,7 @@ from toolkit.findings import (
 )
 from toolkit.fsutil import atomic_write_json, atomic_write_text
 from toolkit.sarif import to_sarif
+from toolkit.summary import plan_line
 from toolkit.waivers import Waiver, expiring_waivers, load_waivers, stale_waivers
 
 MARKER = "<!-- infra-gate:{env} -->"
@@ -367,7 +368,7 @@ def _plan_line(summary: dict[str, Any] | None) -> str:
     if not summary:
         return "no summary.json"
     c = summary.get("counts") or {}
-    line = f"Plan: {c.get('add', 0)} to add, {c.get('change', 0)} to change, {c.get('destroy', 0)} to destroy."
+    line = plan_line({k: int(c.get(k, 0)) for k in ("add", "change", "destroy")})
     if c.get("replace"):
         line += f" ({c['replace']} replaced: `-/+`)"
     return line
