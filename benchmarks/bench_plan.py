@@ -47,7 +47,7 @@ def raw_tools(work: Path, env: dict[str, str], rendered: Path) -> Run:
     stack = work / "terraform"
     plan_json = work / "plan.json"
     checks = REPO / "policy" / "checks"
-    tf = f"{sys.executable} -m toolkit.sandbox.engine -chdir={stack}"
+    tf = f"{sys.executable} -m toolkit.adapters.terraform.engine -chdir={stack}"
     script.write_text(
         "set -e\n"
         f"{tf} init -input=false -no-color >/dev/null\n"
@@ -86,7 +86,7 @@ def main() -> int:
 
     # Warm-up: builds the sandbox's schema cache and the mirror once, for both sides.
     infra_plan(tmp / "warm", env, "us-east")
-    from toolkit.sandbox import install
+    from infra_sandbox import install
 
     sandbox_env = install(Path(schema), tmp / "cache").env()
     raw_env = env | sandbox_env | {"INFRA_SANDBOX_ACCOUNT_ID": "210987654321"}

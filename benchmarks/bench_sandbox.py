@@ -7,7 +7,7 @@ Measures, with the real embedded Terraform and the real plugin:
 - ``validate`` and ``plan`` time of a stack with the full hashicorp/aws schema
   (default: the test fixture stack; ``--stack DIR --var-file FILE`` for another,
   e.g. ``--stack terraform --var-file .infra/prod/us-east/terraform.tfvars.json``);
-- the same plan with one reattached provider server (``toolkit.sandbox.reattach``);
+- the same plan with one reattached provider server (``infra_sandbox.reattach``);
 - ``plan`` time of a provider-less stack with as many ``terraform_data``
   resources as the sandbox plan has, and the ratio between the two plans.
 
@@ -31,16 +31,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from toolkit.fsutil import atomic_write_json
-from toolkit.sandbox.install import (
+from infra_sandbox.install import (
     install,
     prepare_workdir,
     stage_tree,
     use_local_backend,
 )
-from toolkit.sandbox.reattach import reattached_provider
-from toolkit.sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
-from toolkit.terraform import Terraform, engine_info
+from infra_sandbox.reattach import reattached_provider
+from infra_sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+from toolkit.adapters.terraform.runner import Terraform, engine_info
+from toolkit.fsutil import atomic_write_json
 
 DEFAULT_SCHEMA = ROOT.parent / "shared" / "schemas" / "terraform" / "hashicorp-aws-6.47.0.json"
 FIXTURE = ROOT / "tests" / "sandbox" / "fixtures" / "stack"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("INFRA_SHARED_DIR", REPO.parent / "shared")).resolve()
-SCHEMA = SHARED / "schemas" / "terraform" / "hashicorp-aws-6.47.0.json"
+from tests.support import REPO, SCHEMA
+
+__all__ = ["REPO", "SCHEMA"]
 
 
 @dataclass

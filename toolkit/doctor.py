@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 import sys
@@ -11,16 +10,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from infra_sandbox.errors import SandboxError
 from toolkit import __version__
 from toolkit.errors import InfraError, ToolError, UserError
 from toolkit.fsutil import atomic_write_json
-from toolkit.project import cache_dir, provider_schema_path
+from toolkit.paths import Given, cache_dir
+from toolkit.paths import provider_schema as choose_schema
 
 
-def diagnose(root: Path | None, terraform: str | None, provider_schema: Path | None) -> dict[str, Any]:
-    from toolkit.plan import have_aws_credentials
-    from toolkit.terraform import engine_info
+def diagnose(root: Path | None, terraform: Given | None, provider_schema: Given | None) -> dict[str, Any]:
+    """What this installation runs with. ``problems`` lists what stops plans from working (empty: healthy)."""
+    from infra_sandbox import info
+    from toolkit.adapters.aws.session import credentials_configured
+    from toolkit.adapters.terraform.runner import engine_info
 
+    problems: list[str] = []
     report: dict[str, Any] = {
         "toolkit": __version__,
         "python": f"{platform.python_version()} ({sys.executable})",
@@ -30,40 +34,33 @@ def diagnose(root: Path | None, terraform: str | None, provider_schema: Path | N
         report["terraform"] = engine_info(terraform)
     except InfraError as exc:
         report["terraform"] = {"error": str(exc)}
+        problems.append(f"terraform: {exc}")
     try:
         from importlib.metadata import version
 
         report["checkov"] = version("checkov")
     except Exception:
         report["checkov"] = "not installed"
+        problems.append("checkov is not installed (infra scan and the gate need it)")
     schema: dict[str, Any]
     try:
-        from toolkit.sandbox import info
-
-        path = provider_schema_path(root or Path.cwd(), provider_schema)
-        schema = dict(info(path))
-        if provider_schema:
-            schema["source"] = "--provider-schema"
-        elif os.environ.get("INFRA_PROVIDER_SCHEMA"):
-            schema["source"] = "INFRA_PROVIDER_SCHEMA"
-        elif path.is_relative_to(cache_dir()):
-            schema["source"] = "toolkit cache (infra providers schema)"
-        else:
-            schema["source"] = "pre-seeded copy beside the checkout (../shared/schemas)"
-    except InfraError as exc:
+        choice = choose_schema(provider_schema)
+        schema = {"in use": f"{choice.origin}: hashicorp/aws {choice.version}", **info(choice.path, cache_dir())}
+    except (InfraError, SandboxError) as exc:
         schema = {"error": str(exc)}
+        problems.append(f"provider schema: {exc}")
     report["provider schema"] = schema
-    creds = have_aws_credentials()
-    report["aws credentials"] = "found: plans use the real provider" if creds else \
-        "none: plans run in sandbox mode"
+    report["aws credentials"] = ("found: plans use the real provider" if credentials_configured()
+                                 else "none: plans run in sandbox mode")
     report["cache"] = str(cache_dir())
+    report["problems"] = problems
     return report
 
 
-def fetch_provider_schema(version: str, terraform: str | None, log: Callable[[str], None],
+def fetch_provider_schema(version: str, terraform: Given | None, log: Callable[[str], None],
                           force: bool = False) -> Path:
     """Init the real provider in a scratch dir and save `providers schema -json` to the cache."""
-    from toolkit.terraform import Terraform, resolve_engine
+    from toolkit.adapters.terraform.runner import Terraform, resolve_engine
 
     if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version):
         raise UserError(f"--version {version!r}: expected a provider version such as 6.47.0")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import boto3
 import pytest
 
-from tests.moto_server import (
+from tests.support.moto import (
     MOTO_ACCOUNT_ID,
     CallRecorder,
     aws_env_fixture,

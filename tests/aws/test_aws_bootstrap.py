@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.moto_server import CallRecorder
-from toolkit.aws import LIFECYCLE_RULE_ID, POLICY_SIDS, bootstrap_state_bucket
+from tests.support.moto import CallRecorder
+from toolkit.adapters.aws import LIFECYCLE_RULE_ID, POLICY_SIDS, bootstrap_state_bucket
 from toolkit.errors import UserError
 
 TAGS = {"owner": "platform", "cost-center": "cc-42", "environment": "prod"}

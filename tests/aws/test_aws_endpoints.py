@@ -11,8 +11,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.moto_server import CallRecorder, MotoEndpoint
-from toolkit.aws import (
+from tests.support.moto import CallRecorder, MotoEndpoint
+from toolkit.adapters.aws import (
     active_endpoint,
     backend_endpoint_overrides,
     bootstrap_state_bucket,

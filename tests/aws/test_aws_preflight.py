@@ -10,9 +10,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.moto_server import CallRecorder
-from toolkit.aws import bootstrap_state_bucket, run_preflight
-from toolkit.aws.session import aws_errors
+from tests.support.moto import CallRecorder
+from toolkit.adapters.aws import bootstrap_state_bucket, run_preflight
+from toolkit.adapters.aws.session import aws_errors
 from toolkit.errors import ToolError, UserError
 
 Make = Callable[[str], tuple[boto3.Session, CallRecorder]]

@@ -16,7 +16,7 @@ from tests.conftest import REPO, SCHEMA
 def sandbox_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Point the toolkit at the shared provider schema and a cache for this session."""
     if not SCHEMA.is_file():
-        pytest.fail(f"provider schema missing: {SCHEMA} (set INFRA_SHARED_DIR)")
+        pytest.fail(f"provider schema missing: {SCHEMA}")
     saved = {k: os.environ.get(k) for k in ("INFRA_PROVIDER_SCHEMA", "INFRA_CACHE_DIR", "AWS_ACCESS_KEY_ID",
                                              "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL")}
     os.environ["INFRA_PROVIDER_SCHEMA"] = str(SCHEMA)

@@ -61,14 +61,14 @@ def test_waiver_expired_since_the_scan_fails(scanned: Path, infra: Callable[...,
 
 
 def test_new_plan_drops_old_findings(scanned: Path) -> None:
-    from toolkit.plan import PLAN_OUTPUTS
+    from toolkit.plan.pipeline import PLAN_OUTPUTS
 
     assert "findings.json" in PLAN_OUTPUTS  # a re-plan never leaves findings of the previous plan
 
 
 def test_broken_policy_file_stops_the_scan(tmp_path: Path) -> None:
     from toolkit.errors import UserError
-    from toolkit.scan import _compile_checks
+    from toolkit.scan.run import _compile_checks
 
     checks = tmp_path / "checks"
     shutil.copytree(REPO / "policy" / "checks", checks)

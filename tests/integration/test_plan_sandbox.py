@@ -92,7 +92,7 @@ def test_detailed_exitcode_and_table(infra: Callable[..., object], tmp_path: Pat
     assert result.code == 2, result.err
     assert "SANDBOX PLAN" in result.err
     assert "staging/us-east: Plan:" in result.err and "to add, 0 to change, 0 to destroy." in result.err
-    from toolkit.plan import table_rows  # every row fills every column of the table
+    from toolkit.plan.pipeline import table_rows  # every row fills every column of the table
 
     header = ("region", "mode", "status", "+", "~", "-", "-/+", "protected", "time")
     assert all(len(row) == len(header) for row in table_rows([]))
@@ -107,7 +107,7 @@ def test_no_credentials_means_sandbox(infra: Callable[..., object], tmp_path: Pa
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    from toolkit.plan import choose_mode
+    from toolkit.plan.pipeline import choose_mode
 
     assert choose_mode(None) == ("sandbox", "no AWS credentials found")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")

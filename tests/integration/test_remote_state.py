@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from tests.conftest import REPO
-from tests.moto_server import MotoEndpoint, apply_aws_env, moto_server
+from tests.support.moto import MotoEndpoint, apply_aws_env, moto_server
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +70,8 @@ def test_bootstrap_plan_remote_state_and_held_lock(moto: MotoEndpoint, project: 
 
     # Write a state with the sandbox provider (the toolkit's `apply` refuses sandbox plans,
     # so the test drives the same runner directly), then check the backend stored it.
-    from toolkit.plan import prepare_sandbox
-    from toolkit.terraform import Terraform
+    from toolkit.adapters.terraform.runner import Terraform
+    from toolkit.plan.pipeline import prepare_sandbox
 
     sandbox_env, _ = prepare_sandbox(project, None)
     Terraform(out / "work" / "terraform", env=sandbox_env | {"INFRA_SANDBOX_ACCOUNT_ID": "123456789012"}).apply(

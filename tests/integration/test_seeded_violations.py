@@ -116,8 +116,8 @@ def test_seeded_violations_fail_the_gate(repo: Path, tmp_path: Path, infra: Call
 
     # 5. A protected resource destroyed: apply the clean plan to sandbox state, then drop a secret.
     r.plan()
-    from toolkit.plan import prepare_sandbox
-    from toolkit.terraform import Terraform
+    from toolkit.adapters.terraform.runner import Terraform
+    from toolkit.plan.pipeline import prepare_sandbox
 
     out = r.artifacts / ENV / REGION
     sandbox_env, _ = prepare_sandbox(repo, None)

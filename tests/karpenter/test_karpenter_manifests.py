@@ -1,4 +1,4 @@
-"""toolkit.karpenter: manifests from contract inputs, CRD schema and CEL checks."""
+"""toolkit.render.karpenter: manifests from contract inputs, CRD schema and CEL checks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from toolkit import karpenter
 from toolkit.errors import UserError
+from toolkit.render import karpenter
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -366,12 +366,25 @@ def test_validate_manifest_rejects_other_kinds() -> None:
         "kind: expected one of ['EC2NodeClass', 'NodePool'], got 'Deployment'"]
 
 
-def test_shared_dir_override_and_missing_crds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (karpenter.shared_dir() / "schemas" / "karpenter" / karpenter.CRD_FILES["NodePool"]).is_file()
-    monkeypatch.setenv(karpenter.SHARED_ENV, str(tmp_path))
-    assert karpenter.shared_dir() == tmp_path
-    with pytest.raises(UserError, match="Karpenter CRD not found"):
-        karpenter.validate_manifest(prod_nodepool())
+def test_crds_are_bundled_with_their_provenance() -> None:
+    import hashlib
+    import json
+
+    provenance = json.loads((karpenter.CRD_DIR / "PROVENANCE.json").read_text())
+    assert sorted(provenance) == sorted(karpenter.CRD_FILES.values())
+    for name, entry in provenance.items():
+        assert hashlib.sha256((karpenter.CRD_DIR / name).read_bytes()).hexdigest() == entry["sha256"], name
+        assert entry["version"] == "1.14.1"
+
+
+def test_missing_bundled_crd_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(karpenter, "CRD_DIR", tmp_path)
+    karpenter._crd_schema.cache_clear()
+    try:
+        with pytest.raises(UserError, match="bundled Karpenter CRD missing"):
+            karpenter.validate_manifest(prod_nodepool())
+    finally:
+        karpenter._crd_schema.cache_clear()
 
 
 # ------------------------------------------------------------------ Helm values, Argo CD, files

@@ -12,17 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import karpenter_tfdocs
 import pytest
 
-from toolkit import karpenter
-from toolkit.terraform import Terraform
+from tests.support import SCHEMA, karpenter_tfdocs
+from toolkit.adapters.terraform.runner import Terraform
+from toolkit.render import karpenter
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 MODULE = REPO / "modules" / "karpenter"
-SHARED = karpenter.shared_dir()
-SCHEMA = Path(os.environ.get("INFRA_PROVIDER_SCHEMA") or SHARED / "schemas" / "terraform" / "hashicorp-aws-6.47.0.json")
 FIXTURES = sorted((HERE / "fixtures").glob("*.tfvars.json"))
 OTHER = REPO / "tests" / "terraform" / "fixtures" / "prod-us-east.tfvars.json"
 ALL_INPUTS = FIXTURES + ([OTHER] if OTHER.is_file() else [])
@@ -128,8 +126,8 @@ def test_hcl_manifests_equal_python_manifests(offline: Terraform, path: Path, tm
 
 
 def _env_pairs() -> list[tuple[str, str]]:
-    from toolkit.config import Project
     from toolkit.errors import InfraError
+    from toolkit.settings import Project
 
     try:
         project = Project(REPO)
@@ -143,7 +141,7 @@ ENV_PAIRS = _env_pairs()
 
 @pytest.mark.skipif(not ENV_PAIRS, reason="no environments/ settings to render")
 def test_hcl_equals_python_for_every_environment_region(offline: Terraform, tmp_path: Path) -> None:
-    from toolkit.config import Project, stack_inputs
+    from toolkit.settings import Project, stack_inputs
 
     project = Project(REPO)
     for env, region in ENV_PAIRS:
@@ -176,14 +174,14 @@ def test_hcl_rejects_what_python_rejects(offline: Terraform, tmp_path: Path) -> 
 def sandbox_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if not SCHEMA.is_file():
         pytest.skip(f"provider schema not found at {SCHEMA} (set INFRA_PROVIDER_SCHEMA)")
-    install_mod = pytest.importorskip("toolkit.sandbox.install")
+    install_mod = pytest.importorskip("infra_sandbox.install")
     env: dict[str, str] = install_mod.install(SCHEMA, tmp_path_factory.mktemp("infra-cache")).env()
     return env
 
 
 @pytest.fixture(scope="module")
 def example_plan(sandbox_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from toolkit.sandbox.install import stage_tree
+    from infra_sandbox.install import stage_tree
 
     stage = stage_tree(REPO, tmp_path_factory.mktemp("stage"), dirs=("modules",))
     workdir = stage / "modules" / "karpenter" / "examples" / "basic"
@@ -244,7 +242,7 @@ def test_example_plan_creates_the_aws_side(example_plan: dict[str, Any]) -> None
 
 
 def test_module_resource_tests_pass_with_the_sandbox(sandbox_env: dict[str, str], tmp_path: Path) -> None:
-    from toolkit.sandbox.install import stage_tree
+    from infra_sandbox.install import stage_tree
 
     stage = stage_tree(REPO, tmp_path / "stage", dirs=("modules",))
     tf = Terraform(stage / "modules" / "karpenter", env=sandbox_env)

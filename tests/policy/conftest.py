@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.policy import builders
-from toolkit import scan
+from toolkit.scan import run as scan
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY_DIR = REPO / "policy"

@@ -12,8 +12,9 @@ import jsonschema
 import pytest
 
 from tests.policy.conftest import CLEAN_REGIONS, SEEDED, SEEDED_ALSO, MiniProject
-from toolkit import gate, scan
 from toolkit.errors import UserError
+from toolkit.gate import decision as gate
+from toolkit.scan import run as scan
 
 TODAY = date(2026, 11, 29)
 

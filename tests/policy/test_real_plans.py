@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, SCHEMA
-from toolkit import gate, scan
+from toolkit.gate import decision as gate
+from toolkit.scan import run as scan
 
 Json = dict[str, Any]
 

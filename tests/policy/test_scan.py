@@ -9,9 +9,9 @@ import pytest
 
 from tests.policy import builders
 from tests.policy.conftest import CLEAN_REGIONS, SEEDED, MiniProject
-from toolkit import scan
+from toolkit.artifacts.findings import load_severity_map
 from toolkit.errors import UserError
-from toolkit.findings import load_severity_map
+from toolkit.scan import run as scan
 
 FINDING_KEYS = {
     "check_id",

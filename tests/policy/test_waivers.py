@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from toolkit.artifacts.findings import Finding, SeverityMap, load_severity_map
 from toolkit.errors import UserError
-from toolkit.findings import Finding, SeverityMap, load_severity_map
-from toolkit.waivers import (
+from toolkit.policy.waivers import (
     Waiver,
     apply_waivers,
     expiring_waivers,

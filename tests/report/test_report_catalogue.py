@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from functools import lru_cache
@@ -11,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.report.conftest import CATALOGUE, REPO
+from tests.support import load_aws_schema
 from toolkit.errors import UserError
 from toolkit.report.catalogue import Catalogue, load_catalogue
-
-AWS_SCHEMA = REPO.parent / "shared" / "schemas" / "terraform" / "hashicorp-aws-6.47.0.json"
 
 
 @lru_cache(maxsize=1)
@@ -90,15 +88,13 @@ def test_every_custom_check_id_exists_in_policy_checks(catalogue: Catalogue) -> 
     assert ours, "the catalogue should use our CKV_INFRA_* policies"
     assert not sorted(ours - available), f"not defined in policy/checks: {sorted(ours - available)}"
     pseudo = {i for i in catalogue.check_ids() if i.startswith("INFRA_")}
-    from toolkit.findings import PROTECTED_CHANGE_CHECK
+    from toolkit.artifacts.findings import PROTECTED_CHANGE_CHECK
 
     assert pseudo <= {PROTECTED_CHANGE_CHECK}
 
 
 def test_applies_to_names_real_aws_resource_types(catalogue: Catalogue) -> None:
-    if not AWS_SCHEMA.is_file():
-        pytest.skip(f"{AWS_SCHEMA} not available")
-    schema = json.loads(AWS_SCHEMA.read_text())
+    schema = load_aws_schema()
     types: set[str] = set()
     for provider in schema["provider_schemas"].values():
         types.update(provider.get("resource_schemas", {}))

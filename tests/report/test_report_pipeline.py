@@ -12,12 +12,10 @@ import jsonschema
 import pytest
 
 from tests.report.conftest import PROD_REGIONS, REPO
+from tests.support import SCHEMA
 from toolkit.report import build_report, render_html, render_json, render_markdown
 from toolkit.report.models import Report
 from toolkit.report.schema import SCHEMA_PATH
-
-SCHEMA = Path(os.environ.get("INFRA_SHARED_DIR", REPO.parent / "shared")) / "schemas" / "terraform" / \
-    "hashicorp-aws-6.47.0.json"
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if not SCHEMA.is_file():
-        pytest.skip(f"provider schema missing: {SCHEMA} (set INFRA_SHARED_DIR)")
+        pytest.skip(f"provider schema missing: {SCHEMA}")
     saved = {k: os.environ.get(k) for k in ("INFRA_PROVIDER_SCHEMA", "INFRA_CACHE_DIR")}
     os.environ["INFRA_PROVIDER_SCHEMA"] = str(SCHEMA)
     os.environ["INFRA_CACHE_DIR"] = str(tmp_path_factory.mktemp("infra-cache"))

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from toolkit.sandbox.install import SandboxInstall, install, prepare_workdir
-from toolkit.terraform import Terraform
-
-HERE = Path(__file__).resolve().parent
-FIXTURES = HERE / "fixtures"
-REPO = HERE.parents[1]
-SHARED = Path(os.environ.get("INFRA_SHARED_DIR", REPO.parent / "shared")).resolve()
-SCHEMA = Path(os.environ.get("INFRA_PROVIDER_SCHEMA") or SHARED / "schemas" / "terraform" / "hashicorp-aws-6.47.0.json")
+from infra_sandbox.install import SandboxInstall, install, prepare_workdir
+from tests.support import SCHEMA
+from tests.support.sandbox import FIXTURES, Planned
+from toolkit.adapters.terraform.runner import Terraform
 
 
 @pytest.fixture(scope="session")
 def schema_path() -> Path:
-    if not SCHEMA.is_file():
-        pytest.skip(f"provider schema document not found at {SCHEMA} (set INFRA_PROVIDER_SCHEMA)")
+    assert SCHEMA.is_file(), f"the bundled provider schema is missing: {SCHEMA}"
     return SCHEMA
 
 
@@ -31,23 +23,6 @@ def schema_path() -> Path:
 def sandbox(schema_path: Path, tmp_path_factory: pytest.TempPathFactory) -> SandboxInstall:
     """The sandbox provider installed in a private cache (built once per session)."""
     return install(schema_path, tmp_path_factory.mktemp("infra-cache"))
-
-
-@dataclass
-class Planned:
-    tf: Terraform
-    workdir: Path
-    plan_file: Path
-    has_changes: bool
-    plan: dict[str, Any]
-    log: list[str]
-
-    def change(self, address: str) -> dict[str, Any]:
-        for rc in self.plan["resource_changes"]:
-            if rc["address"] == address:
-                change: dict[str, Any] = rc["change"]
-                return change
-        raise AssertionError(f"{address} not in plan")
 
 
 @pytest.fixture(scope="module")

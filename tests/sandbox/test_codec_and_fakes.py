@@ -8,21 +8,21 @@ import string
 import msgpack
 import pytest
 
-from toolkit.sandbox.cty import (
+from infra_sandbox.cty import (
     UNKNOWN,
     Dynamic,
     decode_json,
     decode_msgpack,
     encode_msgpack,
 )
-from toolkit.sandbox.fakes import (
+from infra_sandbox.fakes import (
     Context,
     Faker,
     random_password,
     read_data_source,
     render_policy_document,
 )
-from toolkit.terraform import error_summary
+from toolkit.adapters.terraform.runner import error_summary
 
 OBJ = [
     "object",

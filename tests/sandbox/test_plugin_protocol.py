@@ -14,10 +14,10 @@ from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2 as pb
 from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2_grpc as pb_grpc
 from pyvider.rpcplugin.protocol import grpc_controller_pb2, grpc_controller_pb2_grpc
 
-from toolkit.sandbox.cty import UNKNOWN, decode_msgpack, encode_msgpack
-from toolkit.sandbox.install import SandboxInstall
-from toolkit.sandbox.schema import load_schema
-from toolkit.sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+from infra_sandbox.cty import UNKNOWN, decode_msgpack, encode_msgpack
+from infra_sandbox.install import SandboxInstall
+from infra_sandbox.schema import load_schema
+from infra_sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 
 
 def _env(sandbox: SandboxInstall) -> dict[str, str]:
@@ -130,7 +130,7 @@ def test_install_generates_mirror_and_cli_config_only_in_the_cache(sandbox: Sand
 
 
 def test_prepare_workdir_leaves_committed_lock_file_alone(tmp_path: Path) -> None:
-    from toolkit.sandbox.install import prepare_workdir
+    from infra_sandbox.install import prepare_workdir
 
     src = tmp_path / "src"
     src.mkdir()
@@ -144,10 +144,10 @@ def test_prepare_workdir_leaves_committed_lock_file_alone(tmp_path: Path) -> Non
 
 
 def test_doctor_info_describes_schema(sandbox: SandboxInstall) -> None:
-    from toolkit.sandbox import info
+    from infra_sandbox import info
 
     doc = load_schema(sandbox.schema_path)
-    got = info(sandbox.schema_path)
+    got = info(sandbox.schema_path, sandbox.cache_dir)
     assert got["schema_sha256"] == sandbox.schema_sha256 == doc.sha256
     assert got["provider_version"] == "6.47.0"
     assert (got["resource_types"], got["data_source_types"], got["ephemeral_resource_types"]) == (

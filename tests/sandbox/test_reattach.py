@@ -12,14 +12,14 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FIXTURES
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from toolkit.sandbox.install import SandboxInstall, prepare_workdir
-from toolkit.sandbox.reattach import REATTACH_ENV, reattached_provider
-from toolkit.sandbox.schema import PROVIDER_ADDRESS
-from toolkit.sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
-from toolkit.terraform import Terraform
+from infra_sandbox.install import SandboxInstall, prepare_workdir
+from infra_sandbox.reattach import REATTACH_ENV, reattached_provider
+from infra_sandbox.schema import PROVIDER_ADDRESS
+from infra_sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+from tests.support.sandbox import FIXTURES
+from toolkit.adapters.terraform.runner import Terraform
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="needs Linux /proc")
 
@@ -138,7 +138,7 @@ def test_server_refuses_a_socket_in_a_shared_directory(sandbox: SandboxInstall, 
     env.update(sandbox.env())
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     proc = subprocess.run(
-        [sys.executable, "-m", "toolkit.sandbox.server", "--reattach", str(shared / "provider.sock")],
+        [sys.executable, "-m", "infra_sandbox.server", "--reattach", str(shared / "provider.sock")],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,

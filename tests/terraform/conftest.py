@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tf_support import BACKEND_OVERRIDE, MODULES, ROOT_STACK, SCHEMA
 
-from toolkit.sandbox.install import SandboxInstall, install
+from infra_sandbox.install import SandboxInstall, install
+from tests.support.terraform import BACKEND_OVERRIDE, MODULES, ROOT_STACK, SCHEMA
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tf_support import MODULES, REPO, ROOT_STACK
+
+from tests.support.terraform import MODULES, REPO, ROOT_STACK
 
 CHECKOV = Path(sys.executable).with_name("checkov")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tf_support import FIXTURES, OWN_MODULES, REPO, terraform_in
 
-from toolkit.sandbox.install import SandboxInstall
-from toolkit.terraform import Terraform
+from infra_sandbox.install import SandboxInstall
+from tests.support.terraform import FIXTURES, OWN_MODULES, REPO, terraform_in
+from toolkit.adapters.terraform.runner import Terraform
 
 PROD_US_EAST = FIXTURES / "prod-us-east.tfvars.json"
 
@@ -241,8 +241,8 @@ GLOBAL_TYPES = ("aws_iam_role", "aws_iam_policy", "aws_iam_instance_profile", "a
 
 def test_root_stack_plans_every_rendered_region(sandbox: SandboxInstall, root_plan: Plan, tmp_path: Path) -> None:
     """Every environment/region that `infra render` produces plans, and no global name repeats."""
-    loader = pytest.importorskip("toolkit.config.loader")
-    render = pytest.importorskip("toolkit.render")
+    loader = pytest.importorskip("toolkit.settings.loader")
+    render = pytest.importorskip("toolkit.render.inputs")
     project = loader.Project(REPO)
     owner_of: dict[tuple[str, str], str] = {}
     planned = []

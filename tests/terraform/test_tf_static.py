@@ -6,12 +6,11 @@ import re
 from pathlib import Path
 
 import hcl2
-import hclschema
 import pytest
-import tfdocs
-from tf_support import MODULES, OWN_MODULES, REPO, ROOT_STACK, SCHEMA, module_dirs
 
-from toolkit.terraform import Terraform
+from tests.support import hclschema, tfdocs
+from tests.support.terraform import MODULES, OWN_MODULES, REPO, ROOT_STACK, SCHEMA, module_dirs
+from toolkit.adapters.terraform.runner import Terraform
 
 OWN_DIRS = [MODULES / m for m in OWN_MODULES] + [ROOT_STACK]
 OWN_IDS = [*OWN_MODULES, "root-stack"]
@@ -28,7 +27,7 @@ def test_readme_tables_match_the_code(directory: Path) -> None:
     current = tfdocs.current_tables(directory / "README.md")
     assert current is not None, f"{directory}/README.md lacks the {tfdocs.BEGIN} / {tfdocs.END} markers"
     assert current == tfdocs.render_tables(directory), (
-        f"{directory}/README.md is stale: run python tests/terraform/tfdocs.py --write {directory.relative_to(REPO)}"
+        f"{directory}/README.md is stale: run python tests/support/tfdocs.py --write {directory.relative_to(REPO)}"
     )
 
 
@@ -94,7 +93,7 @@ def test_root_stack_variables_equal_the_contract() -> None:
 
 
 def test_root_stack_variables_equal_the_rendered_keys() -> None:
-    loader = pytest.importorskip("toolkit.config.loader")
+    loader = pytest.importorskip("toolkit.settings.loader")
     project = loader.Project(REPO)
     env = project.environment(project.environment_names()[0])
     cfg = next(iter(env.regions.values()))
@@ -119,7 +118,7 @@ def _object_attributes(type_expr: str) -> set[str]:
 
 
 def test_root_stack_object_attributes_match_the_rendered_settings() -> None:
-    loader = pytest.importorskip("toolkit.config.loader")
+    loader = pytest.importorskip("toolkit.settings.loader")
     project = loader.Project(REPO)
     env = project.environment(project.environment_names()[0])
     inputs = loader.stack_inputs(next(iter(env.regions.values())), project.catalog)

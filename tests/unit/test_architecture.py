@@ -34,7 +34,7 @@ def test_only_the_cli_imports_click() -> None:
 
 
 def test_config_core_does_not_import_adapters() -> None:
-    adapters = ("boto3", "toolkit.terraform", "toolkit.sandbox", "toolkit.aws", "checkov", "toolkit.scan")
+    adapters = ("boto3", "toolkit.adapters.terraform.runner", "infra_sandbox", "toolkit.adapters.aws", "checkov", "toolkit.scan.run")
     for path in sorted((PACKAGE / "config").rglob("*.py")) + [PACKAGE / "render.py"]:
         bad = {n for n in _imports(path) if n.startswith(adapters)}
         assert not bad, f"{path.relative_to(REPO)} imports adapters {sorted(bad)}"

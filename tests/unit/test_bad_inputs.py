@@ -198,12 +198,12 @@ def test_no_project_found(infra: Callable[..., object], tmp_path: Path, monkeypa
 
 def test_unexpected_error_exit_3_with_log(infra: Callable[..., object], project_copy: Path,
                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import toolkit.core
+    import toolkit.cli.commands.regions
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(toolkit.core, "region_rows", boom)
+    monkeypatch.setattr(toolkit.cli.commands.regions, "region_rows", boom)
     monkeypatch.setenv("INFRA_CACHE_DIR", str(tmp_path / "cache"))
     result = infra("--project", str(project_copy), "regions")
     assert result.code == 3
@@ -215,12 +215,12 @@ def test_unexpected_error_exit_3_with_log(infra: Callable[..., object], project_
 
 
 def test_ctrl_c_exit_130(infra: Callable[..., object], project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import toolkit.core
+    import toolkit.cli.commands.regions
 
     def interrupt(*a: object, **k: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(toolkit.core, "region_rows", interrupt)
+    monkeypatch.setattr(toolkit.cli.commands.regions, "region_rows", interrupt)
     assert infra("--project", str(project_copy), "regions").code == 130
 
 

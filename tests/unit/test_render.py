@@ -11,9 +11,9 @@ import hcl2
 import pytest
 
 from tests.conftest import REPO
-from toolkit.config import Project
-from toolkit.core import settings_json_schema
-from toolkit.render import hcl_string, render_backend, render_tfvars
+from toolkit.render.inputs import hcl_string, render_backend, render_tfvars
+from toolkit.settings import Project
+from toolkit.settings.views import settings_json_schema
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -103,7 +103,7 @@ def test_hostile_values_in_tfvars_round_trip(project_copy: Path, tmp_path: Path)
                                            "description: " + json.dumps(hostile))
     region_file.write_text(text)
     project = Project(project_copy)
-    from toolkit.config import stack_inputs
+    from toolkit.settings import stack_inputs
 
     inputs = stack_inputs(project.region("staging", "us-east"), project.catalog)
     rendered = render_tfvars(inputs)

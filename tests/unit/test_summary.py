@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolkit.summary import markdown, plan_line, summarise
+from toolkit.plan.summary import markdown, plan_line, summarise
 
 
 def _rc(address: str, rtype: str, actions: list[str], mode: str = "managed") -> dict[str, object]:

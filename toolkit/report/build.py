@@ -13,6 +13,7 @@ from typing import Any, Literal
 import toolkit
 from toolkit.errors import UserError
 from toolkit.fsutil import sha256_file
+from toolkit.policy.waivers import Waiver, load_waivers
 from toolkit.report.catalogue import CATALOGUE_PATH, Catalogue, Control, load_catalogue
 from toolkit.report.inputs import (
     Finding,
@@ -42,7 +43,6 @@ from toolkit.report.models import (
     Summary,
     WaiverInForce,
 )
-from toolkit.waivers import Waiver, load_waivers
 
 REDACTED = "(sensitive)"
 WAIVERS_PATH = Path("policy") / "waivers.yaml"

@@ -13,9 +13,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from toolkit.config.loader import validate_doc
-from toolkit.config.yamlio import read_yaml
 from toolkit.errors import UserError
+from toolkit.settings.loader import validate_doc
+from toolkit.settings.yamlio import read_yaml
 
 CATALOGUE_PATH = Path("controls") / "catalogue.yaml"
 

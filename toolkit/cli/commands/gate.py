@@ -1,0 +1,51 @@
+"""infra gate"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toolkit.cli.context import Ctx, pass_ctx
+from toolkit.cli.errors import EXIT_USER
+from toolkit.cli.options import artifacts_dir_option, complete_region, env_option, fail_on_option, json_option
+from toolkit.gate.decision import judge
+from toolkit.paths import Given
+
+
+@click.command("gate")
+@env_option
+@fail_on_option
+@artifacts_dir_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write JUnit, SARIF, JSON and the PR comment (default ARTIFACTS/gate/ENV/).")
+@click.option("--region", "regions", multiple=True, shell_complete=complete_region,
+              help="Only these regions (repeatable); default every region of the environment.")
+@json_option
+@pass_ctx
+def command(ctx: Ctx, env: Given | None, fail_on: str, local_artifacts: Path | None, out_dir: Path | None,
+            regions: tuple[str, ...], json_flag: bool) -> None:
+    """Decide whether a change may merge, from the artifacts of plan and scan.
+
+    Exit 1 on any unwaived finding at or above --fail-on, on a destroy or replace of a
+    protected type (KMS keys, EKS cluster, state bucket, secrets) without a waiver, on a
+    residency violation, on an expired waiver or a failed region; exit 0 otherwise. Says
+    why in one line. Writes gate-ENV.junit.xml, .sarif (2.1.0), .json and .md (one PR
+    comment covering every region). Works on artifacts produced on other machines.
+
+    \b
+    Examples:
+      infra gate --env prod
+      infra gate --env prod --fail-on CRITICAL --artifacts downloaded/ --out gate-out/
+    """
+    env_name = ctx.env(env)
+    artifacts = local_artifacts.resolve() if local_artifacts else ctx.artifacts
+    decision, outputs = judge(ctx.project, artifacts, env_name, regions=list(regions), fail_on=fail_on.upper(),
+                              out_dir=out_dir)
+    if ctx.use_json(json_flag):
+        ctx.emit_json(decision.to_dict() | {"outputs": {k: str(v) for k, v in vars(outputs).items()}})
+    else:
+        ctx.log(f"outputs: {', '.join(str(v) for v in vars(outputs).values())}")
+    click.echo(decision.reason, err=True)
+    if not decision.passed:
+        raise click.exceptions.Exit(decision.exit_code or EXIT_USER)

@@ -1,5 +1,0 @@
-"""Settings: region catalog, environments, layering and validation."""
-
-from toolkit.config.loader import Environment, Project, RegionConfig, stack_inputs
-
-__all__ = ["Environment", "Project", "RegionConfig", "stack_inputs"]

@@ -1,0 +1,42 @@
+"""Which provider a run uses: the real one with AWS credentials, or the offline sandbox."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from toolkit.paths import Given
+
+Mode = Literal["sandbox", "cloud"]
+
+SANDBOX_BANNER = ("SANDBOX PLAN: planned against the real hashicorp/aws schema by the toolkit's offline provider; "
+                  "provider-side checks, provider defaults and forced replacements are not known. "
+                  "`infra apply` refuses sandbox plans.")
+
+
+def choose_mode(sandbox: bool | None) -> tuple[Mode, str]:
+    """(mode, why). ``sandbox`` is True for --sandbox, False for --cloud, None to decide."""
+    if sandbox is True:
+        return "sandbox", "--sandbox"
+    if sandbox is False:
+        return "cloud", "--cloud"
+    from toolkit.adapters.aws.session import credentials_configured
+
+    if credentials_configured():
+        return "cloud", "AWS credentials found"
+    return "sandbox", "no AWS credentials found"
+
+
+def sandbox_install(explicit_schema: Given | None) -> Any:
+    """Install the sandbox provider (mirror + CLI config in the cache) for the chosen schema."""
+    from infra_sandbox import install
+    from toolkit.paths import cache_dir, provider_schema_path
+
+    return install(provider_schema_path(explicit_schema), cache_dir())
+
+
+def prepare_sandbox(explicit_schema: Given | None) -> tuple[Any, dict[str, str], dict[str, Any]]:
+    """(install, Terraform environment, provider info for the summary) of a sandbox run."""
+    inst = sandbox_install(explicit_schema)
+    info = {"source": "registry.terraform.io/hashicorp/aws", "version": inst.provider_version,
+            "schema_path": str(inst.schema_path), "schema_sha256": inst.schema_sha256}
+    return inst, inst.env(), info

@@ -1,0 +1,106 @@
+"""A whole ``infra plan`` run: choose the mode, plan every region, then one policy scan.
+
+The command only parses options and prints; this module decides what runs, in which order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import InfraError
+from toolkit.paths import Given, cache_dir
+from toolkit.plan.mode import Mode, choose_mode, prepare_sandbox
+from toolkit.plan.pipeline import PlanOptions, Progress, RegionResult, plan_regions
+from toolkit.settings import Project
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class ScanNote:
+    """What the run's policy scan found (``infra gate`` decides), or why it failed."""
+
+    failed: int = 0
+    waived: int = 0
+    regions: int = 0
+    error: str | None = None
+
+    @property
+    def message(self) -> str:
+        if self.error:
+            return f"policy scan failed: {self.error}"
+        return (f"policy scan: {self.failed} unwaived failed and {self.waived} waived checks across "
+                f"{self.regions} region(s); `infra gate` decides (findings.json per region)")
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"message": self.message}
+        if self.error:
+            out["error"] = self.error
+        else:
+            out.update(failed=self.failed, waived=self.waived)
+        return out
+
+
+@dataclass
+class PlanRun:
+    environment: str
+    mode: Mode
+    results: list[RegionResult]
+    scan: ScanNote | None
+
+    @property
+    def failed(self) -> list[RegionResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(r.has_changes for r in self.results)
+
+
+def scan_cache() -> Path:
+    """Scan results are keyed by content hash, so one cache serves every checkout and artifacts dir."""
+    return cache_dir() / "scan"
+
+
+def decide_mode(sandbox: bool | None, remote_state: bool) -> tuple[Mode, str]:
+    mode, why = choose_mode(sandbox)
+    if mode == "cloud" and remote_state:
+        from toolkit.errors import UserError
+
+        raise UserError("--remote-state only applies to sandbox runs (cloud runs always use the S3 backend)")
+    return mode, why
+
+
+def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *, mode: Mode,
+             remote_state: bool = False, terraform: Given | None = None, provider_schema: Given | None = None,
+             lock_timeout: str | None = None, parallelism: int = 2, scan: bool = True,
+             progress: Progress | None = None, log: Log | None = None) -> PlanRun:
+    from toolkit.scan.run import prewarmed_checkov
+
+    opts = PlanOptions(mode=mode, remote_state=remote_state, terraform=terraform, lock_timeout=lock_timeout)
+    if mode == "sandbox":
+        opts.install, opts.sandbox_env, opts.sandbox_info = prepare_sandbox(provider_schema)
+    # The run's one checkov process starts now: its import overlaps the plans.
+    with prewarmed_checkov(project.root) if scan else contextlib.nullcontext():
+        results = plan_regions(project, env, regions, artifacts, opts, parallelism=parallelism, progress=progress)
+        ok_regions = [r.region for r in results if r.status == "ok"]
+        note = scan_after_plan(project.root, artifacts, env, ok_regions, log) if scan and ok_regions else None
+    return PlanRun(env, mode, results, note)
+
+
+def scan_after_plan(root: Path, artifacts: Path, env: str, regions: list[str], log: Log | None) -> ScanNote:
+    from toolkit.scan.run import scan_regions
+
+    if log:
+        log(f"policy scan: checkov over modules, stack, {len(regions)} plan(s) and manifests...")
+    try:
+        results = scan_regions(root, artifacts, env, regions, cache_dir=scan_cache(), progress=log)
+    except InfraError as exc:
+        # The plans are done and their artifacts written: report them, then fail on the scan.
+        return ScanNote(error=str(exc))
+    return ScanNote(failed=sum(len(r.failed) for r in results.values()),
+                    waived=sum(len(r.waived) for r in results.values()), regions=len(results))
