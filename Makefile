@@ -27,8 +27,9 @@ test: setup system-deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check toolkit tests benchmarks
-	$(VENV)/bin/mypy toolkit
+	$(VENV)/bin/ruff check toolkit infra_sandbox tests benchmarks scripts
+	$(VENV)/bin/mypy toolkit infra_sandbox
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(VENV)/bin/python benchmarks/run_all.py

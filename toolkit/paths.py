@@ -35,8 +35,10 @@ class Given:
 
     @classmethod
     def of(cls, value: str | os.PathLike[str] | Given | None, source: str = "argument") -> Given | None:
-        if value is None or value == "" or isinstance(value, Given):
-            return value or None
+        if isinstance(value, Given):
+            return value
+        if value is None or value == "":
+            return None
         return cls(str(value), source)
 
 

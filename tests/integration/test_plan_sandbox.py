@@ -107,7 +107,7 @@ def test_no_credentials_means_sandbox(infra: Callable[..., object], tmp_path: Pa
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    from toolkit.plan.pipeline import choose_mode
+    from toolkit.plan.mode import choose_mode
 
     assert choose_mode(None) == ("sandbox", "no AWS credentials found")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")

@@ -71,9 +71,9 @@ def test_bootstrap_plan_remote_state_and_held_lock(moto: MotoEndpoint, project: 
     # Write a state with the sandbox provider (the toolkit's `apply` refuses sandbox plans,
     # so the test drives the same runner directly), then check the backend stored it.
     from toolkit.adapters.terraform.runner import Terraform
-    from toolkit.plan.pipeline import prepare_sandbox
+    from toolkit.plan.mode import prepare_sandbox
 
-    sandbox_env, _ = prepare_sandbox(project, None)
+    _, sandbox_env, _ = prepare_sandbox(None)
     Terraform(out / "work" / "terraform", env=sandbox_env | {"INFRA_SANDBOX_ACCOUNT_ID": "123456789012"}).apply(
         out / "tfplan")
     key = "staging/us-east/terraform.tfstate"

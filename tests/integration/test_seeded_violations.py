@@ -117,10 +117,10 @@ def test_seeded_violations_fail_the_gate(repo: Path, tmp_path: Path, infra: Call
     # 5. A protected resource destroyed: apply the clean plan to sandbox state, then drop a secret.
     r.plan()
     from toolkit.adapters.terraform.runner import Terraform
-    from toolkit.plan.pipeline import prepare_sandbox
+    from toolkit.plan.mode import prepare_sandbox
 
     out = r.artifacts / ENV / REGION
-    sandbox_env, _ = prepare_sandbox(repo, None)
+    _, sandbox_env, _ = prepare_sandbox(None)
     Terraform(out / "work" / "terraform", env=sandbox_env | {"INFRA_SANDBOX_ACCOUNT_ID": "210987654321"}).apply(
         out / "tfplan")
     region_file = f"environments/{ENV}/{REGION}.yaml"

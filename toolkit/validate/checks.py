@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import InfraError
+from toolkit.paths import Given
 from toolkit.settings import Project, stack_inputs
 
 Log = Callable[[str], None]
@@ -47,7 +48,7 @@ def module_names(root: Path) -> list[str]:
     return sorted(p.name for p in (root / "modules").iterdir() if p.is_dir())
 
 
-def fmt_check(root: Path, terraform: str | None = None) -> Check:
+def fmt_check(root: Path, terraform: Given | None = None) -> Check:
     from toolkit.adapters.terraform.runner import Terraform, resolve_engine
 
     engine = resolve_engine(terraform)
@@ -93,7 +94,7 @@ def manifests_check(project: Project, envs: list[str], regions: list[str] | None
 
 
 def _validate_dir(workdir: Path, label: str, sandbox_env: dict[str, str], reattach_env: dict[str, str],
-                  terraform: str | None, log_file: Path) -> Check:
+                  terraform: Given | None, log_file: Path) -> Check:
     from toolkit.adapters.terraform.runner import Terraform, resolve_engine
 
     engine = resolve_engine(terraform)
@@ -106,7 +107,7 @@ def _validate_dir(workdir: Path, label: str, sandbox_env: dict[str, str], reatta
     return Check(f"terraform validate {label}", result.valid and not problems, problems)
 
 
-def terraform_checks(root: Path, work: Path, inst: Any, terraform: str | None,
+def terraform_checks(root: Path, work: Path, inst: Any, terraform: Given | None,
                      parallelism: int = 2) -> list[Check]:
     """terraform validate of the root stack and of every module example (sandbox provider).
 
@@ -142,7 +143,7 @@ class ModuleTest:
     output: str
 
 
-def module_tests(root: Path, work: Path, inst: Any, terraform: str | None,
+def module_tests(root: Path, work: Path, inst: Any, terraform: Given | None,
                  modules: list[str] | None = None, log: Log | None = None) -> list[ModuleTest]:
     """``terraform test`` for each module that has ``tests/*.tftest.hcl`` (one shared provider)."""
     from infra_sandbox.reattach import reattached_provider

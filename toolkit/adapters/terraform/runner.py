@@ -414,7 +414,7 @@ class Terraform:
         return data
 
 
-def engine_info(terraform: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def engine_info(terraform: Given | str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Engine kind, path and version for ``infra doctor``."""
     engine = resolve_engine(terraform)
     tf = Terraform(Path.cwd(), engine=engine, env={"TF_CLI_CONFIG_FILE": os.devnull})
