@@ -1,18 +1,16 @@
 # Two entry points on a fresh machine (see README):
 #   make plan   - set up, then run the main job: `infra plan us-east` (sandbox defaults)
 #   make test   - set up, then run the whole test suite
-PYTHON ?= python3.11
+PYTHON ?=
 VENV ?= .venv
-SHARED ?= $(abspath ../shared)
-INFRA_PROVIDER_SCHEMA ?= $(SHARED)/schemas/terraform/hashicorp-aws-6.47.0.json
-export INFRA_PROVIDER_SCHEMA
 PYTEST_ARGS ?=
 
 .PHONY: setup system-deps plan test lint bench clean
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@python="$(PYTHON)"; if [ -z "$$python" ]; then python=$$(scripts/find-python) || exit 1; fi; \
+	  "$$python" -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test,dev]'
 	touch $@

@@ -36,6 +36,7 @@ from infra_sandbox.errors import SandboxError
 from infra_sandbox.schema import (
     CACHE_ENV,
     PROVIDER_ADDRESS,
+    PROVIDER_ADDRESSES,
     SCHEMA_ENV,
     cached_response_bytes,
     file_sha256,
@@ -121,21 +122,23 @@ def install(schema_path: Path, cache: Path) -> SandboxInstall:
     # a cache never start each other's plugin code.
     home = base / "sandbox" / install_key()
     mirror = home / "mirror"
-    plugin_dir = mirror / "registry.terraform.io" / "hashicorp" / "aws" / version / _platform()
-    plugin = plugin_dir / f"terraform-provider-aws_v{version}"
     text = _launcher(sys.executable)
-    if not plugin.is_file() or plugin.read_text() != text:
-        atomic_write_text(plugin, text, mode=0o755)
+    plugins = [mirror / address / version / _platform() / f"terraform-provider-aws_v{version}"
+               for address in PROVIDER_ADDRESSES]  # Terraform's and OpenTofu's name of hashicorp/aws
+    for plugin in plugins:
+        if not plugin.is_file() or plugin.read_text() != text:
+            atomic_write_text(plugin, text, mode=0o755)
+    addresses = ", ".join(_hcl_string(a) for a in PROVIDER_ADDRESSES)
     cli_config = home / "terraformrc"
     rc = (
         "# infra sandbox: hashicorp/aws comes from the toolkit's filesystem mirror (generated)\n"
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f"    path    = {_hcl_string(str(mirror))}\n"
-        f"    include = [{_hcl_string(PROVIDER_ADDRESS)}]\n"
+        f"    include = [{addresses}]\n"
         "  }\n"
         "  direct {\n"
-        f"    exclude = [{_hcl_string(PROVIDER_ADDRESS)}]\n"
+        f"    exclude = [{addresses}]\n"
         "  }\n"
         "}\n"
     )
@@ -145,7 +148,7 @@ def install(schema_path: Path, cache: Path) -> SandboxInstall:
     return SandboxInstall(
         cache_dir=base,
         mirror_dir=mirror,
-        plugin_path=plugin,
+        plugin_path=plugins[0],
         cli_config=cli_config,
         schema_path=schema_path,
         schema_sha256=digest,

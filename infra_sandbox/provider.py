@@ -27,6 +27,7 @@ from infra_sandbox.cty import (
     encode_msgpack,
     wholly_known,
 )
+from infra_sandbox.policy_document import render_policy_document
 from infra_sandbox.schema import ProviderSchema, cached_response_bytes, load_schema
 
 ACCOUNT_ENV = "INFRA_SANDBOX_ACCOUNT_ID"
@@ -355,7 +356,7 @@ def _fill_computed(block: dict[str, Any], value: dict[str, Any], faker: fakes.Fa
 
 
 def policy_json(config: dict[str, Any]) -> str:
-    return json.dumps(fakes.render_policy_document(config), indent=2)
+    return json.dumps(render_policy_document(config), indent=2)
 
 
 __all__ = ["SandboxProvider", "policy_json"]

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from infra_sandbox.errors import SandboxError
 from infra_sandbox.install import SandboxInstall
-from infra_sandbox.schema import PROVIDER_ADDRESS
+from infra_sandbox.schema import PROVIDER_ADDRESSES
 
 REATTACH_ENV = "TF_REATTACH_PROVIDERS"
 
@@ -75,15 +75,9 @@ def reattached_provider(inst: SandboxInstall, *, timeout: float = 60.0) -> Itera
     try:
         args = ["--reattach"] if sock_dir is None else ["--reattach", str(sock_dir / _SOCKET_NAME)]
         with _server(args, env, timeout) as (pid, network, address):
-            config = {
-                PROVIDER_ADDRESS: {
-                    "Protocol": "grpc",
-                    "ProtocolVersion": 6,
-                    "Pid": pid,
-                    "Test": True,
-                    "Addr": {"Network": network, "String": address},
-                }
-            }
+            entry = {"Protocol": "grpc", "ProtocolVersion": 6, "Pid": pid, "Test": True,
+                     "Addr": {"Network": network, "String": address}}
+            config = dict.fromkeys(PROVIDER_ADDRESSES, entry)
             yield {REATTACH_ENV: json.dumps(config, separators=(",", ":"))}
     finally:
         if sock_dir is not None:

@@ -20,6 +20,8 @@ from infra_sandbox.cty import CtyType
 from infra_sandbox.errors import SandboxError
 
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
+# The same provider as OpenTofu names it by default; the sandbox serves both addresses.
+PROVIDER_ADDRESSES = (PROVIDER_ADDRESS, "registry.opentofu.org/hashicorp/aws")
 # How the plugin process learns its inputs: set by SandboxInstall.env() for the Terraform that starts it.
 SCHEMA_ENV = "INFRA_SANDBOX_SCHEMA"
 CACHE_ENV = "INFRA_SANDBOX_CACHE"

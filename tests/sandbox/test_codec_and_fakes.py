@@ -20,8 +20,8 @@ from infra_sandbox.fakes import (
     Faker,
     random_password,
     read_data_source,
-    render_policy_document,
 )
+from infra_sandbox.policy_document import render_policy_document
 from toolkit.adapters.terraform.runner import error_summary
 
 OBJ = [
