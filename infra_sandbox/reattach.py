@@ -48,14 +48,46 @@ _MAX_SOCKET_PATH = 100
 _SOCKET_NAME = "provider.sock"
 
 
+_OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_socket_dirs(base: Path) -> list[Path]:
+    """Remove ``reattach-*`` directories left by a toolkit process that died (SIGKILL, power loss)."""
+    removed = []
+    for path in sorted(base.glob("reattach-*")):
+        if not path.is_dir() or path.is_symlink():
+            continue
+        try:
+            owner = int((path / _OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            owner = 0  # no owner recorded: older than this check, or half-made
+        if owner and _alive(owner):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def _private_socket_dir(cache_dir: Path) -> Path:
-    """A fresh 0700 directory whose socket path fits in a ``sockaddr_un``."""
+    """A fresh 0700 directory whose socket path fits in a ``sockaddr_un``, owned by this process."""
     # mkdtemp adds "/" + prefix + 8 random characters; the socket name follows.
     room = len("/reattach-") + 8 + len("/" + _SOCKET_NAME)
     for base in (cache_dir, Path(tempfile.gettempdir()), Path("/tmp")):
         if len(os.fsencode(base.resolve())) + room <= _MAX_SOCKET_PATH and base.is_dir():
+            remove_stale_socket_dirs(base.resolve())
             path = Path(tempfile.mkdtemp(prefix="reattach-", dir=base.resolve()))
             os.chmod(path, 0o700)  # mkdtemp already makes it 0700; be explicit
+            (path / _OWNER_FILE).write_text(f"{os.getpid()}\n")
             return path
     raise SandboxError(f"no directory with a path short enough for a Unix socket (tried {cache_dir} and $TMPDIR)")
 

@@ -21,7 +21,7 @@ from toolkit.paths import provider_schema as choose_schema
 def diagnose(root: Path | None, terraform: Given | None, provider_schema: Given | None) -> dict[str, Any]:
     """What this installation runs with. ``problems`` lists what stops plans from working (empty: healthy)."""
     from infra_sandbox import info
-    from toolkit.adapters.aws.session import credentials_configured
+    from toolkit.adapters.aws.session import credential_status
     from toolkit.adapters.terraform.runner import engine_info
 
     problems: list[str] = []
@@ -50,8 +50,12 @@ def diagnose(root: Path | None, terraform: Given | None, provider_schema: Given 
         schema = {"error": str(exc)}
         problems.append(f"provider schema: {exc}")
     report["provider schema"] = schema
-    report["aws credentials"] = ("found: plans use the real provider" if credentials_configured()
-                                 else "none: plans run in sandbox mode")
+    creds = credential_status()
+    report["aws credentials"] = {"found": f"{creds.detail}: plans use the real provider",
+                                 "none": "none configured: plans run in sandbox mode",
+                                 "broken": f"broken: {creds.detail}"}[creds.state]
+    if creds.state == "broken":
+        problems.append(f"AWS credentials: {creds.detail}")
     report["cache"] = str(cache_dir())
     report["problems"] = problems
     return report

@@ -109,7 +109,7 @@ def test_no_credentials_means_sandbox(infra: Callable[..., object], tmp_path: Pa
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     from toolkit.plan.mode import choose_mode
 
-    assert choose_mode(None) == ("sandbox", "no AWS credentials found")
+    assert choose_mode(None) == ("sandbox", "no AWS credentials configured")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
     assert choose_mode(None)[0] == "cloud"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -167,3 +168,29 @@ def test_init_validate_plan_and_test_through_the_unix_socket(sandbox: SandboxIns
         result = tf.test()
         assert result.passed, result.output
         assert "1 passed, 0 failed" in result.output
+
+
+def test_socket_dirs_of_dead_processes_are_removed_at_start(sandbox: SandboxInstall) -> None:
+    from infra_sandbox.reattach import remove_stale_socket_dirs
+
+    base = sandbox.cache_dir
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = base / "reattach-deadbeef"
+    stale.mkdir(mode=0o700)
+    (stale / "owner.pid").write_text(f"{dead.pid}\n")
+    (stale / "provider.sock").write_text("")
+    orphan = base / "reattach-noowner1"
+    orphan.mkdir(mode=0o700)
+    live = base / "reattach-liveowner"
+    live.mkdir(mode=0o700)
+    (live / "owner.pid").write_text(f"{os.getpid()}\n")
+    try:
+        assert sorted(remove_stale_socket_dirs(base)) == sorted([stale, orphan])
+        assert not stale.exists() and not orphan.exists() and live.is_dir()
+        with reattached_provider(sandbox) as env:
+            assert env[REATTACH_ENV]
+        assert live.is_dir()  # another live run's directory is left alone
+        assert not [p for p in base.glob("reattach-*") if p != live]  # ours is gone after use
+    finally:
+        shutil.rmtree(live, ignore_errors=True)

@@ -55,7 +55,27 @@ def cli(click_ctx: click.Context, project_opt: Given | None, artifacts_opt: Give
                         console=make_console(color))
 
 
+def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    obj = ctx.find_object(Ctx)
+    if value is None or obj is None:
+        return
+    obj.color = "never" if os.environ.get("NO_COLOR") and value == "auto" else value
+    obj.console = make_console(obj.color)
+
+
+def _with_color_option(command: click.Command) -> None:
+    """``--color`` is accepted after the command too (``infra regions --color always``)."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_color_option(sub)
+        return
+    command.params.append(click.Option(
+        ["--color"], type=click.Choice(["auto", "always", "never"]), default=None, expose_value=False,
+        callback=_set_color, help="Colour on stderr (as the global --color)."))
+
+
 for _command in COMMANDS:
+    _with_color_option(_command)
     cli.add_command(_command)
 
 

@@ -21,46 +21,69 @@ def make_console(color: str) -> Console:
                    highlight=False, soft_wrap=True)
 
 
+FINAL_STAGES = frozenset({"done", "failed", "interrupted"})
+
+
 class RegionProgress:
-    """A live line per region on stderr (rich), or plain log lines when not a terminal."""
+    """A live line per region on stderr (rich), or plain log lines when not a terminal.
+
+    Each line shows the region's stage and its time, which keeps counting while the region
+    works (also during a long Terraform step) and stops when it is done. Other steps of the
+    run (the policy scan) report under their own name and get their own line.
+    """
 
     def __init__(self, ctx: Ctx, env: str, regions: list[str], enabled: bool) -> None:
-        self.ctx, self.env, self.regions = ctx, env, regions
+        self.ctx, self.env = ctx, env
+        self.regions = frozenset(regions)
+        self.rows: list[str] = list(regions)
         self.state = {r: "queued" for r in regions}
-        self.started = {r: time.monotonic() for r in regions}
+        self.started: dict[str, float] = {}
+        self.finished: dict[str, float] = {}
         self.lock = threading.Lock()
         self.live: Live | None = None
         self.enabled = enabled
 
+    def _elapsed(self, row: str) -> str:
+        if row not in self.started:
+            return ""
+        return f"{self.finished.get(row, time.monotonic()) - self.started[row]:.0f}s"
+
     def _table(self) -> Table:
         table = Table.grid(padding=(0, 2))
-        for region in self.regions:
-            stage = self.state[region]
-            style = {"done": "green", "failed": "red", "queued": "dim"}.get(stage, "yellow")
-            table.add_row(f"{self.env}/{region}", f"[{style}]{stage}[/]",
-                          f"{time.monotonic() - self.started[region]:.0f}s")
+        with self.lock:
+            for row in self.rows:
+                stage = self.state[row]
+                style = {"done": "green", "failed": "red", "interrupted": "red", "queued": "dim"}.get(stage, "yellow")
+                label = f"{self.env}/{row}" if row in self.regions else row
+                table.add_row(label, f"[{style}]{stage}[/]", self._elapsed(row))
         return table
 
     def __enter__(self) -> RegionProgress:
         if self.enabled and self.ctx.console.is_terminal:
-            self.live = Live(self._table(), console=self.ctx.console, refresh_per_second=4, transient=False)
+            # get_renderable: the table is rebuilt at every refresh, so the timers move.
+            self.live = Live(get_renderable=self._table, console=self.ctx.console, refresh_per_second=4,
+                             transient=False)
             self.live.__enter__()
         return self
 
-    def __call__(self, region: str, stage: str) -> None:
+    def __call__(self, row: str, stage: str) -> None:
         with self.lock:
-            if self.state[region] == "queued":
-                self.started[region] = time.monotonic()
-            self.state[region] = stage
-            if self.live is not None:
-                self.live.update(self._table())
-            elif self.enabled and stage in ("done", "failed"):
-                # Not a terminal: no progress, only each region's outcome as a log line.
-                self.ctx.log(f"{self.env}/{region}: {stage}")
+            if row not in self.state:
+                self.rows.append(row)
+                self.state[row] = "queued"
+            if row not in self.started or row in self.finished:
+                self.started[row] = time.monotonic()
+                self.finished.pop(row, None)
+            self.state[row] = stage
+            if stage in FINAL_STAGES:
+                self.finished[row] = time.monotonic()
+        if self.live is None and self.enabled and stage in FINAL_STAGES:
+            # Not a terminal: no progress, only each region's outcome as a log line.
+            self.ctx.log(f"{self.env}/{row}: {stage}" if row in self.regions else f"{row}: {stage}")
 
     def __exit__(self, *exc: object) -> None:
         if self.live is not None:
-            self.live.update(self._table())
+            self.live.refresh()
             self.live.__exit__(None, None, None)
 
 

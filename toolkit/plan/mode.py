@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from toolkit.errors import UserError
 from toolkit.paths import Given
 
 Mode = Literal["sandbox", "cloud"]
@@ -14,16 +15,25 @@ SANDBOX_BANNER = ("SANDBOX PLAN: planned against the real hashicorp/aws schema b
 
 
 def choose_mode(sandbox: bool | None) -> tuple[Mode, str]:
-    """(mode, why). ``sandbox`` is True for --sandbox, False for --cloud, None to decide."""
+    """(mode, why). ``sandbox`` is True for --sandbox, False for --cloud, None to decide.
+
+    Undecided: cloud when AWS credentials are configured and loadable, sandbox when none are
+    configured at all; credentials that are configured but broken are an error, never a
+    silent fall back to the sandbox.
+    """
     if sandbox is True:
         return "sandbox", "--sandbox"
     if sandbox is False:
         return "cloud", "--cloud"
-    from toolkit.adapters.aws.session import credentials_configured
+    from toolkit.adapters.aws.session import credential_status
 
-    if credentials_configured():
-        return "cloud", "AWS credentials found"
-    return "sandbox", "no AWS credentials found"
+    status = credential_status()
+    if status.state == "found":
+        return "cloud", status.detail
+    if status.state == "broken":
+        raise UserError(f"AWS credentials are configured but unusable ({status.detail}): fix or unset them, "
+                        "or pass --sandbox to plan offline")
+    return "sandbox", status.detail
 
 
 def sandbox_install(explicit_schema: Given | None) -> Any:

@@ -18,6 +18,7 @@ from toolkit.plan.pipeline import PlanOptions, Progress, RegionResult, plan_regi
 from toolkit.settings import Project
 
 Log = Callable[[str], None]
+SCAN_ROW = "policy scan"  # the progress line of the run's one checkov scan
 
 
 @dataclass
@@ -88,7 +89,13 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
     with prewarmed_checkov(project.root) if scan else contextlib.nullcontext():
         results = plan_regions(project, env, regions, artifacts, opts, parallelism=parallelism, progress=progress)
         ok_regions = [r.region for r in results if r.status == "ok"]
-        note = scan_after_plan(project.root, artifacts, env, ok_regions, log) if scan and ok_regions else None
+        note = None
+        if scan and ok_regions:
+            if progress:
+                progress(SCAN_ROW, "scanning")
+            note = scan_after_plan(project.root, artifacts, env, ok_regions, log)
+            if progress:
+                progress(SCAN_ROW, "failed" if note.error else "done")
     return PlanRun(env, mode, results, note)
 
 

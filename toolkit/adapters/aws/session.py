@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -32,7 +33,10 @@ from botocore.exceptions import (
 from toolkit.adapters.aws.endpoints import endpoint_source
 from toolkit.errors import ToolError, UserError
 
-__all__ = ["aws_errors", "client", "credentials_configured", "error_code", "new_session"]
+__all__ = [
+    "CredentialStatus", "aws_errors", "client", "credential_status", "credentials_configured", "error_code",
+    "new_session",
+]
 
 # Standard retry mode (bounded exponential backoff); AWS_MAX_ATTEMPTS still applies.
 _CLIENT_CONFIG = Config(
@@ -139,9 +143,44 @@ def aws_errors(action: str) -> Iterator[None]:
         raise ToolError(" ".join(f"AWS SDK error while {action}: {exc}".split())) from exc
 
 
-def credentials_configured() -> bool:
-    """True when boto3 finds credentials (no network call is made for static/env/profile ones)."""
+@dataclass(frozen=True)
+class CredentialStatus:
+    """What the standard chain finds without asking the network: ``none``, ``found`` or ``broken``."""
+
+    state: Literal["none", "found", "broken"]
+    detail: str
+
+
+def credential_status() -> CredentialStatus:
+    """The AWS credentials a user has configured (environment, profiles, SSO, credential process).
+
+    The EC2 instance-metadata provider is left out: probing it is a network call, and an
+    instance role is used with ``--cloud`` (the full chain then applies). A profile that does
+    not exist, a key without its secret, or a failing SSO/process provider is ``broken``, so a
+    user who asked for the cloud is never silently given a sandbox plan.
+    """
+    import botocore.session
+
+    named = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
     try:
-        return boto3.Session().get_credentials() is not None
-    except Exception:  # a broken profile is "no usable credentials" for the mode decision
-        return False
+        resolver = botocore.session.get_session().get_component("credential_provider")
+        resolver.remove("iam-role")
+        creds = resolver.load_credentials()
+    except ProfileNotFound as exc:
+        source = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+        return CredentialStatus("broken", f"{source}={exc.kwargs.get('profile')!r}: no such profile in the AWS config")
+    except PartialCredentialsError as exc:
+        return CredentialStatus("broken", f"partial credentials from {exc.kwargs.get('provider')}: "
+                                          f"{exc.kwargs.get('cred_var')} is missing")
+    except (BotoCoreError, ValueError) as exc:
+        return CredentialStatus("broken", " ".join(str(exc).split()))
+    if creds is None:
+        if named:
+            return CredentialStatus("broken", f"profile {named!r} has no credentials")
+        return CredentialStatus("none", "no AWS credentials configured")
+    return CredentialStatus("found", f"AWS credentials from {creds.method}")
+
+
+def credentials_configured() -> bool:
+    """True when :func:`credential_status` finds usable credentials."""
+    return credential_status().state == "found"

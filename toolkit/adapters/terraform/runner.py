@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from toolkit.adapters.terraform.process import Cancelled, CancelToken, popen
 from toolkit.errors import ToolError, UserError
 from toolkit.paths import Given
 
@@ -234,8 +235,10 @@ class Terraform:
         log: LogFn | None = None,
         log_file: Path | None = None,
         inherit_env: bool = True,
+        cancel: CancelToken | None = None,
     ) -> None:
         self.workdir = Path(workdir).resolve()
+        self.cancel = cancel
         self.engine = engine or resolve_engine()
         self.env = build_env(env, inherit=inherit_env)
         self.log = log
@@ -268,9 +271,11 @@ class Terraform:
             if self.log_file is not None:
                 self.log_file.parent.mkdir(parents=True, exist_ok=True)
                 sink = stack.enter_context(open(self.log_file, "a", encoding="utf-8"))
+            if self.cancel is not None:
+                self.cancel.check(f"terraform {label}")
             with lock:
                 self._emit(sink, f"$ terraform {' '.join(args)}  [{self.engine.kind}, {self.workdir}]")
-            proc = subprocess.Popen(
+            proc = popen(
                 cmd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -290,11 +295,19 @@ class Terraform:
                             self._emit(sink, line)
 
             assert proc.stdout is not None and proc.stderr is not None
-            t_err = threading.Thread(target=pump, args=(proc.stderr, err_lines, True), daemon=True)
-            t_err.start()
-            pump(proc.stdout, out_lines, log_stdout)
-            t_err.join()
-            rc = proc.wait()
+            if self.cancel is not None:
+                self.cancel.track(proc)
+            try:
+                t_err = threading.Thread(target=pump, args=(proc.stderr, err_lines, True), daemon=True)
+                t_err.start()
+                pump(proc.stdout, out_lines, log_stdout)
+                t_err.join()
+                rc = proc.wait()
+            finally:
+                if self.cancel is not None:
+                    self.cancel.untrack(proc)
+        if self.cancel is not None and self.cancel.cancelled:
+            raise Cancelled(f"interrupted: terraform {label} stopped (exit {rc})")
         result = Result(tuple(args), rc, "\n".join(out_lines), "\n".join(err_lines))
         if check and rc not in ok_codes:
             raise ToolError(f"terraform {label} failed: {error_summary(result.stderr + chr(10) + result.stdout)}")
