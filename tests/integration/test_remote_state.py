@@ -119,3 +119,35 @@ def test_cloud_plan_runs_preflight_first(moto: MotoEndpoint, project: Path, tmp_
     assert result.code == 1
     status = json.loads((tmp_path / "art" / "staging" / "us-east" / "status.json").read_text())
     assert status["stage"] == "preflight" and "infra bootstrap" in status["error"], status["error"]
+
+
+def test_unlock_names_the_holder_and_removes_only_that_lock(moto: MotoEndpoint, project: Path, tmp_path: Path,
+                                                            infra: Callable[..., object],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    apply_aws_env(monkeypatch, moto, tmp_path, region="us-east-1")
+    base = ["--project", str(project), "--artifacts", str(tmp_path / "art")]
+    made = infra(*base, "bootstrap", "us-east", "--json")
+    assert made.code == 0, made.err
+    bucket = json.loads(made.out)["bucket"]
+    key = "staging/us-east/terraform.tfstate"
+    s3 = boto3.client("s3", region_name="us-east-1")
+
+    free = infra(*base, "unlock", "us-east")
+    assert free.code == 0 and "not locked" in free.err
+
+    holder = {"ID": "0f9e-left-by-a-killed-run", "Operation": "OperationTypePlan", "Info": "",
+              "Who": "bob@laptop", "Version": "1.15.5", "Created": "2026-12-01T08:00:00Z", "Path": f"{bucket}/{key}"}
+    s3.put_object(Bucket=bucket, Key=key + ".tflock", Body=json.dumps(holder).encode())
+
+    shown = infra(*base, "unlock", "us-east")
+    assert shown.code == 1
+    assert "bob@laptop" in shown.err and "infra unlock us-east --env staging 0f9e-left-by-a-killed-run" in shown.err
+
+    wrong = infra(*base, "unlock", "us-east", "some-other-id")
+    assert wrong.code == 1 and "nothing removed" in wrong.err
+    assert s3.get_object(Bucket=bucket, Key=key + ".tflock")["Body"].read() == json.dumps(holder).encode()
+
+    done = infra(*base, "unlock", "us-east", "0f9e-left-by-a-killed-run")
+    assert done.code == 0 and "removed the lock ID=0f9e-left-by-a-killed-run, Who=bob@laptop" in done.err
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=bucket, Key=key + ".tflock")

@@ -15,11 +15,12 @@ from toolkit.cli.commands import (
     render,
     report,
     scan,
+    unlock,
     validate,
 )
 
 COMMANDS: list[click.Command] = [
     regions.command, config.group, render.command, plan.command, validate.command, validate.test_command,
     bootstrap.command, apply.command, doctor.command, doctor.providers_group, scan.command, gate.command,
-    report.command,
+    report.command, unlock.command,
 ]
