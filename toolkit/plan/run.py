@@ -15,6 +15,7 @@ from toolkit.errors import InfraError
 from toolkit.paths import Given, cache_dir
 from toolkit.plan.mode import Mode, choose_mode, prepare_sandbox
 from toolkit.plan.pipeline import PlanOptions, Progress, RegionResult, plan_regions
+from toolkit.plan.workdir import check_stack, check_writable
 from toolkit.settings import Project
 
 Log = Callable[[str], None]
@@ -79,12 +80,18 @@ def decide_mode(sandbox: bool | None, remote_state: bool) -> tuple[Mode, str]:
 def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *, mode: Mode,
              remote_state: bool = False, terraform: Given | None = None, provider_schema: Given | None = None,
              lock_timeout: str | None = None, parallelism: int = 2, scan: bool = True,
-             progress: Progress | None = None, log: Log | None = None) -> PlanRun:
+             progress: Progress | None = None, log: Log | None = None,
+             on_start: Callable[[], None] | None = None) -> PlanRun:
+    """Plan ``regions`` then scan them. ``on_start`` runs once the project and artifacts passed their checks."""
     from toolkit.scan.run import prewarmed_checkov
 
+    check_stack(project.root)
+    check_writable(artifacts / env)
     opts = PlanOptions(mode=mode, remote_state=remote_state, terraform=terraform, lock_timeout=lock_timeout)
     if mode == "sandbox":
         opts.install, opts.sandbox_env, opts.sandbox_info = prepare_sandbox(provider_schema)
+    if on_start:
+        on_start()
     # The run's one checkov process starts now: its import overlaps the plans.
     with prewarmed_checkov(project.root) if scan else contextlib.nullcontext():
         results = plan_regions(project, env, regions, artifacts, opts, parallelism=parallelism, progress=progress)

@@ -68,13 +68,20 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
     picked = pick_regions(ctx, env_name, regions, all_regions)
     mode, why = decide_mode(sandbox, remote_state)
     use_json = ctx.use_json(json_flag)
-    if mode == "sandbox":
-        ctx.console.print(f"[bold yellow]sandbox mode[/] ({why}). {SANDBOX_BANNER}")
-    with RegionProgress(ctx, env_name, picked, enabled=not use_json) as progress:
+    progress = RegionProgress(ctx, env_name, picked, enabled=not use_json)
+
+    def start() -> None:
+        if mode == "sandbox":
+            ctx.console.print(f"[bold yellow]sandbox mode[/] ({why}). {SANDBOX_BANNER}")
+        progress.__enter__()
+
+    try:
         run = run_plan(ctx.project, env_name, picked, ctx.artifacts, mode=mode, remote_state=remote_state,
                        terraform=terraform, provider_schema=provider_schema, lock_timeout=lock_timeout,
                        parallelism=parallelism, scan=scan, progress=progress,
-                       log=None if use_json else ctx.log)
+                       log=None if use_json else ctx.log, on_start=start)
+    finally:
+        progress.__exit__(None, None, None)
     if use_json:
         ctx.emit_json({"environment": env_name, "mode": mode, "regions": [r.as_dict() for r in run.results],
                        "scan": run.scan.as_dict() if run.scan else None})
