@@ -25,7 +25,11 @@ PROVIDER_ADDRESSES = (PROVIDER_ADDRESS, "registry.opentofu.org/hashicorp/aws")
 # How the plugin process learns its inputs: set by SandboxInstall.env() for the Terraform that starts it.
 SCHEMA_ENV = "INFRA_SANDBOX_SCHEMA"
 CACHE_ENV = "INFRA_SANDBOX_CACHE"
-_CONVERTER_VERSION = "2"
+_CONVERTER_VERSION = "3"
+
+PROVIDER_META = {"version": 0, "block": {"attributes": {
+    "user_agent": {"type": ["list", "string"], "optional": True},
+}}}
 
 _BLOCK_NESTING = {"single": 1, "list": 2, "set": 3, "map": 4, "group": 5}
 _OBJECT_NESTING = {"single": 1, "list": 2, "set": 3, "map": 4}
@@ -222,6 +226,9 @@ def convert(schema: ProviderSchema) -> Any:
     pb = _pb()
     resp = pb.GetProviderSchema.Response()
     resp.provider.CopyFrom(_schema_pb(pb, schema.provider))
+    # `terraform providers schema -json` does not print it, but the real provider serves a
+    # provider_meta schema: modules may set `provider_meta "aws" { user_agent = [...] }`.
+    resp.provider_meta.CopyFrom(_schema_pb(pb, PROVIDER_META))
     for name, entry in schema.resources.items():
         resp.resource_schemas[name].CopyFrom(_schema_pb(pb, entry))
     for name, entry in schema.data_sources.items():
