@@ -181,8 +181,27 @@ _SNIPPET_RE = re.compile(r"^(\d+:|├|│|╵|╷|\(and )")
 _LOCK_FIELD_RE = re.compile(r"^(?:│\s*)?\s*(ID|Path|Operation|Who|Version|Created):\s*(.*?)\s*$")
 
 
+_PROVIDER_QUERY_RE = re.compile(r"for provider ([\w.-]+/[\w.-]+(?:/[\w.-]+)?):")
+
+
+def _unreachable_provider(output: str) -> str | None:
+    """init could not download a provider: name it and say why in one line."""
+    if "Failed to query available provider packages" not in output and "Failed to install provider" not in output:
+        return None
+    flat = " ".join(output.split())
+    match = _PROVIDER_QUERY_RE.search(flat)
+    name = match.group(1) if match else "a provider"
+    offline = any(s in flat for s in ("could not connect to", "no such host", "dial tcp", "i/o timeout"))
+    why = "there is no registry access here" if offline else "the registry refused it"
+    return (f"provider {name} cannot be installed: {why}; the sandbox serves only hashicorp/aws (remove the "
+            f"dependency, or run where the registry or a provider mirror with {name} is reachable)")
+
+
 def error_summary(output: str) -> str:
     """One line from Terraform's error output: first ``Error:`` summary, location, lock info."""
+    unreachable = _unreachable_provider(output)
+    if unreachable:
+        return unreachable
     lines = output.splitlines()
     for i, line in enumerate(lines):
         match = _ERROR_RE.match(line)

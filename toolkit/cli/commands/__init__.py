@@ -14,6 +14,7 @@ from toolkit.cli.commands import (
     regions,
     render,
     report,
+    sandbox,
     scan,
     unlock,
     validate,
@@ -22,5 +23,5 @@ from toolkit.cli.commands import (
 COMMANDS: list[click.Command] = [
     regions.command, config.group, render.command, plan.command, validate.command, validate.test_command,
     bootstrap.command, apply.command, doctor.command, doctor.providers_group, scan.command, gate.command,
-    report.command, unlock.command,
+    report.command, unlock.command, sandbox.group,
 ]
