@@ -123,7 +123,7 @@ def test_install_generates_mirror_and_cli_config_only_in_the_cache(sandbox: Sand
     assert os.access(sandbox.plugin_path, os.X_OK)
     rc = sandbox.cli_config.read_text()
     assert "filesystem_mirror" in rc and f'"{sandbox.mirror_dir}"' in rc
-    assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in rc
+    assert 'exclude = ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws"]' in rc
     assert sandbox.cli_config.is_relative_to(sandbox.cache_dir)
     assert list((sandbox.cache_dir / "schema").glob(f"{sandbox.schema_sha256}-*.pb"))
     assert sandbox.env()["TF_CLI_CONFIG_FILE"] == str(sandbox.cli_config)
