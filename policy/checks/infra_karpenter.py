@@ -48,19 +48,27 @@ class GpuNodePoolLimit(BaseK8Check):
 class OnDemandShare(BaseK8Check):
     def __init__(self) -> None:
         super().__init__(
-            name="Pool on-demand CPU share is not below the environment minimum (strict environments)",
+            name="Pool on-demand share is not below the environment's floor (and its setting in strict environments)",
             id="CKV_INFRA_3",
             categories=[CheckCategories.KUBERNETES],
             supported_entities=["NodePool"],
         )
 
     def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """The minimum is the policy floor ``min_on_demand_share`` of the environment (a change to the
+        environment settings cannot lower it) and, in strict environments, the rendered setting
+        ``karpenter.min_on_demand_share`` too: the larger of the two."""
         ctx = ic.file_context(self.entity_path)
         if ctx is None:
             return CheckResult.UNKNOWN
-        if not ic.is_strict(ctx.get("environment")):
+        env = ctx.get("environment")
+        minimums = [ic.env_floor(env, "min_on_demand_share")]
+        if ic.is_strict(env):
+            minimums.append(ic.as_number(ctx.get("min_on_demand_share")) or 0.0)
+        known = [m for m in minimums if m is not None]
+        if not known:
             return CheckResult.PASSED
-        minimum = ic.as_number(ctx.get("min_on_demand_share")) or 0.0
+        minimum = max(known)
         group = ic.pool_group(conf)
         siblings = [p for p in ic.load_sibling_nodepools(self.entity_path) if ic.pool_group(p) == group]
         share = ic.on_demand_share(siblings or [conf])

@@ -131,6 +131,9 @@ class SecretRotationPeriod(BaseResourceCheck):
         """checkov's plan parser fills a null attribute with its config text (``each.value.x``):
         such a value is skipped, and the result is UNKNOWN only when neither attribute is known."""
         limit = float(ic.policy()["max_secret_rotation_days"])
+        env_limit = ic.env_floor(ic.environment(conf, ic.file_context(self.entity_path)), "max_secret_rotation_days")
+        if env_limit is not None:
+            limit = min(limit, env_limit)  # the environment's floor can only make it stricter
         self.evaluated_keys = ["rotation_rules/[0]/automatically_after_days", "rotation_rules/[0]/schedule_expression"]
         days = ic.get(conf, "rotation_rules", "automatically_after_days")
         schedule = ic.get(conf, "rotation_rules", "schedule_expression")
