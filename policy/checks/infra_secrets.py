@@ -1,4 +1,5 @@
-"""Secrets Manager: our CMK for the secret and its replicas, rotation within the limit."""
+"""Secrets Manager: our CMK for the secret and its replicas, rotation within the limit, a recovery
+window not below the environment's floor."""
 
 from __future__ import annotations
 
@@ -152,5 +153,32 @@ class SecretRotationPeriod(BaseResourceCheck):
         return CheckResult.FAILED
 
 
+class SecretRecoveryWindow(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Secrets keep a recovery window not below the environment's floor (0 deletes at once)",
+            id="CKV_INFRA_21",
+            categories=[CheckCategories.BACKUP_AND_RECOVERY],
+            supported_resources=["aws_secretsmanager_secret"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """Floor ``secret_recovery_window_days`` of the environment; without a known environment a
+        window below every environment's floor (``0``: no recovery at all) still fails."""
+        self.evaluated_keys = ["recovery_window_in_days"]
+        value = ic.get(conf, "recovery_window_in_days")
+        if value is None:
+            return CheckResult.PASSED  # provider default: 30 days, the longest AWS allows
+        days = ic.as_number(value)
+        if days is None:
+            return CheckResult.UNKNOWN
+        env = ic.environment(conf, ic.file_context(self.entity_path))
+        verdict = ic.below_floor(days, env, "secret_recovery_window_days")
+        if verdict is None:
+            return CheckResult.UNKNOWN
+        return CheckResult.FAILED if verdict else CheckResult.PASSED
+
+
 check_cmk = SecretUsesCmk()
 check_rotation = SecretRotationPeriod()
+check_recovery_window = SecretRecoveryWindow()
