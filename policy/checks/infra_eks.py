@@ -1,7 +1,9 @@
-"""EKS control plane: private endpoint in strict environments, audit logs, envelope encryption."""
+"""EKS control plane: private endpoint and deletion protection in strict environments, audit logs,
+envelope encryption; cluster admin only for named principals of the stack's own account."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import infra_common as ic
@@ -80,6 +82,99 @@ class EksSecretsEncryption(BaseResourceCheck):
         return CheckResult.FAILED
 
 
+class EksDeletionProtection(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="EKS clusters have deletion protection on in strict environments",
+            id="CKV_INFRA_25",
+            categories=[CheckCategories.BACKUP_AND_RECOVERY],
+            supported_resources=["aws_eks_cluster"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        env = ic.environment(conf, ic.file_context(self.entity_path))
+        if env is None:
+            return CheckResult.UNKNOWN
+        if not ic.is_strict(env):
+            return CheckResult.PASSED
+        self.evaluated_keys = ["deletion_protection"]
+        value = ic.get(conf, "deletion_protection")
+        if value is None:
+            return CheckResult.FAILED  # EKS default: off
+        flag = ic.as_bool(value)
+        if flag is None:
+            return CheckResult.UNKNOWN
+        return CheckResult.PASSED if flag else CheckResult.FAILED
+
+
+class EksNoCreatorAdmin(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="EKS does not make the cluster creator a cluster admin (bootstrap_cluster_creator_admin_permissions)",
+            id="CKV_INFRA_26",
+            categories=[CheckCategories.IAM],
+            supported_resources=["aws_eks_cluster"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """The EKS API defaults to true: a missing ``access_config`` or attribute fails."""
+        self.evaluated_keys = ["access_config/[0]/bootstrap_cluster_creator_admin_permissions"]
+        value = ic.get(conf, "access_config", "bootstrap_cluster_creator_admin_permissions")
+        if value is None or value == []:
+            return CheckResult.FAILED
+        flag = ic.as_bool(value)
+        if flag is None:
+            return CheckResult.UNKNOWN
+        return CheckResult.FAILED if flag else CheckResult.PASSED
+
+
+ADMIN_ACCESS_POLICIES = ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy")
+_ACCESS_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:eks::aws:cluster-access-policy/(.+)$")
+_PRINCIPAL_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
+
+
+class EksAdminInOwnAccount(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="EKS cluster-admin access policies are only associated with principals of the stack's own account",
+            id="CKV_INFRA_29",
+            categories=[CheckCategories.IAM],
+            supported_resources=["aws_eks_access_policy_association"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """``AmazonEKSClusterAdminPolicy`` / ``AmazonEKSAdminPolicy`` to a ``principal_arn`` whose account
+        is not the stack's. The stack's account: ``account_id`` of the context when it has one,
+        else the account the plan itself names (``ic.plan_account``: its ``aws:SourceAccount``-style
+        conditions, else the majority of its ARNs; the association and access entries do not vote).
+        UNKNOWN when either account cannot be read (HCL, values known only after apply)."""
+        self.evaluated_keys = ["policy_arn", "principal_arn"]
+        policy_arn = ic.get(conf, "policy_arn")
+        if not isinstance(policy_arn, str) or policy_arn == ic.UNKNOWN_VALUE or ic.is_unresolved(policy_arn):
+            return CheckResult.UNKNOWN
+        match = _ACCESS_POLICY_ARN.match(policy_arn)
+        if not match or match.group(1) not in ADMIN_ACCESS_POLICIES:
+            return CheckResult.PASSED
+        principal = ic.get(conf, "principal_arn")
+        found = _PRINCIPAL_ACCOUNT.match(principal) if isinstance(principal, str) else None
+        if found is None:
+            return CheckResult.UNKNOWN
+        ctx = ic.file_context(self.entity_path) or {}
+        account = str(ctx["account_id"]) if ctx.get("account_id") else None
+        if account is None:
+            plan = ic.scanned_plan(conf)
+            if plan is not None:
+                account = ic.plan_account(
+                    plan, exclude_types=("aws_eks_access_entry", "aws_eks_access_policy_association")
+                )
+        if account is None:
+            return CheckResult.UNKNOWN
+        return CheckResult.PASSED if found.group(1) == account else CheckResult.FAILED
+
+
 check_endpoint = EksEndpointPrivate()
 check_logs = EksControlPlaneLogs()
 check_secrets_encryption = EksSecretsEncryption()
+check_deletion_protection = EksDeletionProtection()
+check_creator_admin = EksNoCreatorAdmin()
+check_admin_account = EksAdminInOwnAccount()

@@ -1,4 +1,5 @@
-"""KMS keys: rotation on; deletion window of at least 30 days in strict environments."""
+"""KMS keys: rotation on; deletion window of at least 30 days in strict environments (and not
+below the environment's floor)."""
 
 from __future__ import annotations
 
@@ -42,10 +43,16 @@ class KmsDeletionWindow(BaseResourceCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """Strict environments: ``min_kms_deletion_window_days``; an environment with a floor of its
+        own (policy floors) also that floor, the stricter of the two where both apply."""
         env = ic.environment(conf, ic.file_context(self.entity_path))
         if env is None:
             return CheckResult.UNKNOWN
-        if not ic.is_strict(env):
+        minimums = [ic.env_floor(env, "min_kms_deletion_window_days")]
+        if ic.is_strict(env):
+            minimums.append(float(ic.policy()["min_kms_deletion_window_days"]))
+        known = [m for m in minimums if m is not None]
+        if not known:
             return CheckResult.PASSED
         self.evaluated_keys = ["deletion_window_in_days"]
         value = ic.get(conf, "deletion_window_in_days")
@@ -54,8 +61,7 @@ class KmsDeletionWindow(BaseResourceCheck):
         days = ic.as_number(value)
         if days is None:
             return CheckResult.UNKNOWN
-        minimum = float(ic.policy()["min_kms_deletion_window_days"])
-        return CheckResult.PASSED if days >= minimum else CheckResult.FAILED
+        return CheckResult.PASSED if days >= max(known) else CheckResult.FAILED
 
 
 check_rotation = KmsRotation()

@@ -1,4 +1,5 @@
-"""Secrets Manager: our CMK for the secret and its replicas, rotation within the limit."""
+"""Secrets Manager: our CMK for the secret and its replicas, rotation within the limit, a recovery
+window not below the environment's floor."""
 
 from __future__ import annotations
 
@@ -131,6 +132,9 @@ class SecretRotationPeriod(BaseResourceCheck):
         """checkov's plan parser fills a null attribute with its config text (``each.value.x``):
         such a value is skipped, and the result is UNKNOWN only when neither attribute is known."""
         limit = float(ic.policy()["max_secret_rotation_days"])
+        env_limit = ic.env_floor(ic.environment(conf, ic.file_context(self.entity_path)), "max_secret_rotation_days")
+        if env_limit is not None:
+            limit = min(limit, env_limit)  # the environment's floor can only make it stricter
         self.evaluated_keys = ["rotation_rules/[0]/automatically_after_days", "rotation_rules/[0]/schedule_expression"]
         days = ic.get(conf, "rotation_rules", "automatically_after_days")
         schedule = ic.get(conf, "rotation_rules", "schedule_expression")
@@ -149,5 +153,32 @@ class SecretRotationPeriod(BaseResourceCheck):
         return CheckResult.FAILED
 
 
+class SecretRecoveryWindow(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Secrets keep a recovery window not below the environment's floor (0 deletes at once)",
+            id="CKV_INFRA_21",
+            categories=[CheckCategories.BACKUP_AND_RECOVERY],
+            supported_resources=["aws_secretsmanager_secret"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """Floor ``secret_recovery_window_days`` of the environment; without a known environment a
+        window below every environment's floor (``0``: no recovery at all) still fails."""
+        self.evaluated_keys = ["recovery_window_in_days"]
+        value = ic.get(conf, "recovery_window_in_days")
+        if value is None:
+            return CheckResult.PASSED  # provider default: 30 days, the longest AWS allows
+        days = ic.as_number(value)
+        if days is None:
+            return CheckResult.UNKNOWN
+        env = ic.environment(conf, ic.file_context(self.entity_path))
+        verdict = ic.below_floor(days, env, "secret_recovery_window_days")
+        if verdict is None:
+            return CheckResult.UNKNOWN
+        return CheckResult.FAILED if verdict else CheckResult.PASSED
+
+
 check_cmk = SecretUsesCmk()
 check_rotation = SecretRotationPeriod()
+check_recovery_window = SecretRecoveryWindow()

@@ -12,6 +12,7 @@ import yaml
 ACCOUNT = "111122223333"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 WEST_KEY_ARN = KEY_ARN.replace("us-east-1", "us-west-2")
+EBS_KEY_ALIAS_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/prod-us-east-ebs"
 TAGS = {"owner": "platform", "cost-center": "cc-42", "data-classification": "internal", "environment": "prod"}
 LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 GPU_TAINT = [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
@@ -115,6 +116,8 @@ def clean_resources(name: str = "prod-us-east") -> list[Resource]:
             {
                 "name": name,
                 "version": "1.33",
+                "deletion_protection": True,
+                "access_config": [{"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}],
                 "enabled_cluster_log_types": LOGS,
                 "vpc_config": [
                     {
@@ -167,6 +170,12 @@ def clean_resources(name: str = "prod-us-east") -> list[Resource]:
                 "metadata_options": [
                     {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1}
                 ],
+                "block_device_mappings": [
+                    {
+                        "device_name": "/dev/xvda",
+                        "ebs": [{"encrypted": "true", "volume_size": 50, "volume_type": "gp3"}],
+                    }
+                ],
             },
             "eks",
         ),
@@ -200,7 +209,11 @@ def nodepool(
         "spec": {
             "template": {"metadata": {"labels": {"infra.platform/pool": pool or name}}, "spec": spec},
             "limits": limits,
-            "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"},
+            "disruption": {
+                "consolidationPolicy": "WhenEmptyOrUnderutilized",
+                "consolidateAfter": "5m",
+                "budgets": [{"nodes": "10%"}],
+            },
         },
     }
 
@@ -216,6 +229,18 @@ def nodeclass(name: str, cluster: str = "prod-us-east") -> dict[str, Any]:
             "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster}}],
             "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster}}],
             "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
+            "blockDeviceMappings": [
+                {
+                    "deviceName": "/dev/xvda",
+                    "ebs": {
+                        "encrypted": True,
+                        "kmsKeyID": EBS_KEY_ALIAS_ARN,
+                        "volumeSize": "100Gi",
+                        "volumeType": "gp3",
+                    },
+                    "rootVolume": True,
+                }
+            ],
         },
     }
 
