@@ -27,7 +27,7 @@ import yaml
 from tests.conftest import REPO, SCHEMA
 from tests.policy import builders
 from tests.policy.conftest import FIXTURES, POLICY_DIR, PROD_US
-from toolkit import scan
+from toolkit.scan import run as scan
 
 NEW_IDS = [f"CKV_INFRA_{n}" for n in range(21, 35)]
 REPORT_ARTIFACTS = REPO / "tests" / "report" / "fixtures" / "artifacts"
@@ -50,8 +50,7 @@ def _plan(env: str, regions: list[str], out: Path) -> None:
 def real_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[Json]]]:
     """Findings of `infra scan` over the sandbox plans of every region (and the report fixtures'
     prod artifacts, scanned with prod as regions ``report-*``), by ``env/region``."""
-    if not SCHEMA.is_file():
-        pytest.skip(f"provider schema missing: {SCHEMA}")
+    assert SCHEMA.is_file(), f"the bundled provider schema is missing: {SCHEMA}"
     saved = {k: os.environ.get(k) for k in ("INFRA_PROVIDER_SCHEMA", "INFRA_CACHE_DIR")}
     os.environ["INFRA_PROVIDER_SCHEMA"] = str(SCHEMA)
     os.environ.setdefault("INFRA_CACHE_DIR", str(tmp_path_factory.mktemp("infra-cache")))
