@@ -17,7 +17,7 @@ from typing import Any
 from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2 as pb
 from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2_grpc as pb_grpc
 
-from infra_sandbox import fakes
+from infra_sandbox import fakes, world
 from infra_sandbox.cty import (
     UNKNOWN,
     CtyType,
@@ -150,7 +150,13 @@ class SandboxProvider(pb_grpc.ProviderServicer):
         return pb.UpgradeResourceState.Response(upgraded_state=self._dv(state, ty))
 
     def ReadResource(self, request: Any, context: Any) -> Any:
-        return pb.ReadResource.Response(new_state=request.current_state, private=request.private)
+        """The object as it is now: the state itself, unless the world file says it changed out of band."""
+        if world.world_path() is None:
+            return pb.ReadResource.Response(new_state=request.current_state, private=request.private)
+        ty = self._type("resource", request.type_name)
+        current = self._decode(request.current_state, ty)
+        now = world.refreshed(request.type_name, current)
+        return pb.ReadResource.Response(new_state=self._dv(now, ty), private=request.private)
 
     def PlanResourceChange(self, request: Any, context: Any) -> Any:
         type_name = request.type_name

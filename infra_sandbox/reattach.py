@@ -93,14 +93,19 @@ def _private_socket_dir(cache_dir: Path) -> Path:
 
 
 @contextmanager
-def reattached_provider(inst: SandboxInstall, *, timeout: float = 60.0) -> Iterator[dict[str, str]]:
+def reattached_provider(inst: SandboxInstall, *, timeout: float = 60.0,
+                        extra_env: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
     """Start the provider once; yield the env that makes Terraform reattach to it.
+
+    ``extra_env`` reaches the provider process (e.g. ``INFRA_SANDBOX_WORLD``, the account id):
+    a reattached provider does not see the environment of the Terraform that uses it.
 
     The server listens on a 0600 Unix socket in a private 0700 directory (see
     the module docstring); the directory is removed on exit.
     """
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TMPDIR", "LANG")}
     env.update(inst.env())
+    env.update(extra_env or {})
     package_root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = package_root
     sock_dir = _private_socket_dir(inst.cache_dir) if hasattr(socket, "AF_UNIX") else None
