@@ -54,7 +54,7 @@ def _refresh_plan(tf: Terraform, workdir: Path) -> dict[str, object]:
 
 
 def test_no_world_changes_means_no_drift(applied: tuple[Terraform, Path, dict[str, str]]) -> None:
-    tf, world, _ = applied
+    tf, _world, _ = applied
     assert _refresh_plan(tf, tf.workdir).get("resource_drift", []) == []
 
 
