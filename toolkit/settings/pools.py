@@ -88,7 +88,7 @@ MESSAGES: dict[str, str] = {
     "pools.*.disruption_budgets[*].nodes": "expected a count or a percentage such as 10%",
     "pools.*.disruption_budgets[*].schedule": "expected a cron expression of five fields or a macro such as @daily",
     "pools.*.disruption_budgets[*].duration": "expected hours and/or minutes such as 10h or 1h30m",
-    "pools.*.disruption_budgets[*].reasons": "expected each of " + ", ".join(BUDGET_REASONS),
+    "pools.*.disruption_budgets[*].reasons": "expected a list of Underutilized, Empty or Drifted",
     "pools.*.root_volume_gi": "expected a whole number between 20 and 16384",
     "pools.*.termination_grace_period": "expected a duration such as 24h, or null",
     "pools.*.capacity_mix/min_share": "is below karpenter.min_on_demand_share",
