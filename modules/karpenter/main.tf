@@ -1,6 +1,6 @@
 # Names and shared values. Everything the cluster-side manifests (nodepools.tf) need is
 # derived from variables only, so the manifests are known at plan time and equal to what
-# `toolkit.karpenter.build_manifests` renders from the same tfvars.
+# `toolkit.render.karpenter.build_manifests` renders from the same tfvars.
 
 locals {
   # Global (IAM) and regional names carry var.name, which already holds the region key

@@ -1,6 +1,6 @@
 ################################################################################
 # Cluster side as data: Karpenter v1 NodePool / EC2NodeClass objects and Helm values.
-# Built from variables only (known at plan time). toolkit/karpenter.py builds the same
+# Built from variables only (known at plan time). toolkit/render/karpenter/ builds the same
 # objects for `infra render`; tests keep the two equal, so change both together.
 ################################################################################
 

@@ -109,81 +109,105 @@ variable "karpenter" {
         schedule = optional(string)
         duration = optional(string)
         reasons  = optional(list(string), [])
-      })), [{ nodes = "10%" }])
+      })), [{ nodes = "10%", schedule = null, duration = null, reasons = [] }])
       root_volume_gi           = optional(number, 100)
       termination_grace_period = optional(string)
     }))
   })
 
+  # The pool rules. Their Python twin is toolkit/settings/pools.py (the settings models,
+  # MESSAGES holds the same words); tests/settings/pool_cases.py is the table of cases both
+  # are tested against (tests/settings/test_pool_rules.py). Change both together.
+
   validation {
     condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.karpenter.chart_version))
-    error_message = "karpenter.chart_version must be a pinned chart version such as \"1.14.1\"."
+    error_message = "karpenter.chart_version: expected a pinned chart version such as 1.14.1."
+  }
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", var.karpenter.namespace))
+    error_message = "karpenter.namespace: expected a namespace name of 2 to 32 lowercase letters, digits and hyphens."
   }
 
   validation {
     condition     = var.karpenter.min_on_demand_share >= 0 && var.karpenter.min_on_demand_share <= 1
-    error_message = "karpenter.min_on_demand_share must be between 0 and 1."
+    error_message = "karpenter.min_on_demand_share: expected a number between 0 and 1."
   }
 
   validation {
-    condition     = alltrue([for k, p in var.karpenter.pools : can(regex("^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$", k))])
-    error_message = "karpenter.pools keys must be DNS labels of at most 42 characters (NodePool names add -on-demand)."
+    condition     = length(var.karpenter.pools) > 0
+    error_message = "karpenter.pools: expected at least one pool."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : can(regex("^[a-z][a-z0-9-]{0,30}[a-z0-9]$", k))])
+    error_message = "karpenter.pools: a pool name does not match the expected pattern ^[a-z][a-z0-9-]{0,30}[a-z0-9]$ (NodePool names add -on-demand)."
+  }
+
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools :
+      length(p.instance_families) > 0 && alltrue([for f in p.instance_families : can(regex("^[a-z][a-z0-9-]*$", f))])
+    ])
+    error_message = "karpenter.pools.*.instance_families: expected one or more EC2 instance families such as m6i or g6e."
   }
 
   validation {
     condition     = alltrue([for k, p in var.karpenter.pools : contains(["spot-first", "on-demand-baseline", "ratio", "on-demand", "spot"], p.capacity_mix.policy)])
-    error_message = "karpenter.pools.*.capacity_mix.policy must be one of spot-first, on-demand-baseline, ratio, on-demand, spot."
+    error_message = "karpenter.pools.*.capacity_mix.policy: expected one of spot-first, on-demand-baseline, ratio, on-demand, spot."
   }
 
+  # spot_share is read by ratio only; on-demand and spot imply 0 and 1 whatever it says.
   validation {
     condition     = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.spot_share >= 0 && p.capacity_mix.spot_share <= 1])
-    error_message = "karpenter.pools.*.capacity_mix.spot_share must be between 0 and 1."
+    error_message = "karpenter.pools.*.capacity_mix.spot_share: expected a number between 0 and 1."
   }
 
   validation {
     condition     = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.policy != "ratio" || (p.capacity_mix.spot_share > 0 && p.capacity_mix.spot_share < 1)])
-    error_message = "A ratio pool needs 0 < capacity_mix.spot_share < 1 (otherwise use policy spot or on-demand)."
+    error_message = "karpenter.pools.*.capacity_mix.spot_share: policy ratio needs 0 < spot_share < 1 (otherwise use policy spot or on-demand)."
   }
 
   validation {
     condition     = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.policy != "on-demand-baseline" || p.capacity_mix.baseline_cpu != null || p.capacity_mix.baseline_gpu != null])
-    error_message = "An on-demand-baseline pool needs capacity_mix.baseline_cpu or baseline_gpu."
+    error_message = "karpenter.pools.*.capacity_mix: policy on-demand-baseline needs baseline_cpu or baseline_gpu."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for b in [p.capacity_mix.baseline_cpu, p.capacity_mix.baseline_gpu] :
+      b == null || try(b >= 0 && floor(b) == b, false)
+    ]]))
+    error_message = "karpenter.pools.*.capacity_mix.baseline_cpu / baseline_gpu: expected a whole number, 0 or more."
   }
 
   # The spot NodePool of on-demand-baseline gets limit - baseline, so a baseline is at most
-  # its limit (and baseline_gpu needs limits.gpu).
+  # its limit (and baseline_gpu needs limits.gpu). Other policies ignore the baselines.
   validation {
-    condition = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.policy != "on-demand-baseline" || (
-      (p.capacity_mix.baseline_cpu == null || try(p.limits.cpu >= 1 && p.capacity_mix.baseline_cpu >= 0 && p.capacity_mix.baseline_cpu <= p.limits.cpu, false)) &&
-      (p.capacity_mix.baseline_gpu == null || try(p.limits.gpu >= 1 && p.capacity_mix.baseline_gpu >= 0 && p.capacity_mix.baseline_gpu <= p.limits.gpu, false))
-    )])
-    error_message = "An on-demand-baseline pool's baseline_cpu / baseline_gpu must be between 0 and limits.cpu / limits.gpu, and that limit at least 1 (baseline_gpu needs limits.gpu)."
+    condition = alltrue([for k, p in var.karpenter.pools :
+      p.capacity_mix.policy != "on-demand-baseline" || p.capacity_mix.baseline_cpu == null || try(p.capacity_mix.baseline_cpu <= p.limits.cpu, false)
+    ])
+    error_message = "karpenter.pools.*.capacity_mix.baseline_cpu: expected a number between 0 and limits.cpu (policy on-demand-baseline)."
+  }
+
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools :
+      p.capacity_mix.policy != "on-demand-baseline" || p.capacity_mix.baseline_gpu == null || try(p.capacity_mix.baseline_gpu <= p.limits.gpu, false)
+    ])
+    error_message = "karpenter.pools.*.capacity_mix.baseline_gpu: expected a number between 0 and limits.gpu (policy on-demand-baseline; limits.gpu must be set)."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for v in [p.limits.cpu, p.limits.memory_gi, coalesce(p.limits.gpu, 1)] :
+      try(v >= 1 && floor(v) == v, false)
+    ]]))
+    error_message = "karpenter.pools.*.limits (cpu, memory_gi, gpu): expected a whole number, at least 1."
   }
 
   # ratio splits every limit between its two NodePools, at least 1 each.
   validation {
     condition = alltrue([for k, p in var.karpenter.pools : p.capacity_mix.policy != "ratio" || (
-      p.limits.cpu >= 2 && p.limits.memory_gi >= 2 && (p.limits.gpu == null || try(p.limits.gpu >= 2, false))
+      p.limits.cpu >= 2 && p.limits.memory_gi >= 2 && coalesce(p.limits.gpu, 2) >= 2
     )])
-    error_message = "A ratio pool needs every limit (cpu, memory_gi, gpu) to be at least 2, one per NodePool."
-  }
-
-  # The on-demand share a policy guarantees: on-demand 1, spot and spot-first 0, ratio
-  # (n - k) / n of the capacity-spread split (nodepools.tf), on-demand-baseline
-  # baseline / limit (GPUs for GPU pools, else CPUs). Mirrors toolkit.karpenter.on_demand_share.
-  validation {
-    condition = alltrue([for k, p in var.karpenter.pools : (
-      p.capacity_mix.policy == "on-demand" ? 1 :
-      p.capacity_mix.policy == "ratio" ? [
-        for n in [try([for n in range(1, 21) : n if abs(p.capacity_mix.spot_share * n - floor(p.capacity_mix.spot_share * n + 0.5)) < 0.000000001][0], 20)] :
-        (n - min(max(floor(p.capacity_mix.spot_share * n + 0.5), 1), n - 1)) / n
-      ][0] :
-      p.capacity_mix.policy == "on-demand-baseline" ? (
-        p.gpu && p.capacity_mix.baseline_gpu != null && coalesce(p.limits.gpu, 0) > 0 ? p.capacity_mix.baseline_gpu / p.limits.gpu :
-        p.capacity_mix.baseline_cpu != null && p.limits.cpu > 0 ? p.capacity_mix.baseline_cpu / p.limits.cpu : 0
-      ) : 0
-    ) + 0.000000001 >= var.karpenter.min_on_demand_share])
-    error_message = "A pool's capacity mix guarantees less on-demand capacity than karpenter.min_on_demand_share (spot and spot-first guarantee none)."
+    error_message = "karpenter.pools.*.limits: a ratio pool needs at least 2 (one per NodePool) of every limit: cpu, memory_gi and gpu."
   }
 
   validation {
@@ -193,61 +217,123 @@ variable "karpenter" {
 
   validation {
     condition     = alltrue([for k, p in var.karpenter.pools : !p.gpu || p.limits.gpu != null])
-    error_message = "Every GPU pool needs limits.gpu (a cap on nvidia.com/gpu)."
+    error_message = "karpenter.pools.*.limits.gpu: a GPU pool needs limits.gpu (a cap on nvidia.com/gpu)."
   }
 
   validation {
-    condition     = alltrue([for k, p in var.karpenter.pools : can(regex("^(al2023|bottlerocket)@.+$", p.ami_alias))])
-    error_message = "karpenter.pools.*.ami_alias must be al2023@<version> or bottlerocket@<version>."
+    condition     = alltrue([for k, p in var.karpenter.pools : can(regex("^(al2023|bottlerocket)@(latest|v[0-9][0-9.]*)$", p.ami_alias))])
+    error_message = "karpenter.pools.*.ami_alias: expected al2023 or bottlerocket at latest or a pinned version, such as al2023@latest or bottlerocket@v1.40.0."
   }
 
   validation {
-    condition     = alltrue([for k, p in var.karpenter.pools : length(p.instance_families) > 0])
-    error_message = "karpenter.pools.*.instance_families must not be empty."
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.taints :
+      can(regex("^([a-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$", t.key))
+    ]]))
+    error_message = "karpenter.pools.*.taints[*].key: expected a label key such as nvidia.com/gpu."
   }
 
   validation {
-    condition     = alltrue([for k, p in var.karpenter.pools : p.weight >= 0 && p.weight <= 100 && floor(p.weight) == p.weight])
-    error_message = "karpenter.pools.*.weight must be an integer between 0 and 100."
-  }
-
-  validation {
-    condition     = alltrue([for k, p in var.karpenter.pools : contains(["WhenEmpty", "WhenEmptyOrUnderutilized"], p.consolidation_policy)])
-    error_message = "karpenter.pools.*.consolidation_policy must be WhenEmpty or WhenEmptyOrUnderutilized."
-  }
-
-  validation {
-    condition = alltrue([for k, p in var.karpenter.pools :
-      can(regex("^([0-9]+(s|m|h))+$", p.consolidate_after)) && can(regex("^(([0-9]+(s|m|h))+|Never)$", p.expire_after))
-    ])
-    error_message = "karpenter.pools.*.consolidate_after must be a duration (\"5m\") and expire_after a duration or \"Never\"."
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.taints :
+      t.value == null || can(regex("^[A-Za-z0-9_.-]{0,63}$", t.value))
+    ]]))
+    error_message = "karpenter.pools.*.taints[*].value: expected a label value of at most 63 letters, digits, -, _ or ."
   }
 
   validation {
     condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.taints :
       contains(["NoSchedule", "PreferNoSchedule", "NoExecute"], t.effect)
     ]]))
-    error_message = "karpenter.pools.*.taints[*].effect must be NoSchedule, PreferNoSchedule or NoExecute."
+    error_message = "karpenter.pools.*.taints[*].effect: expected one of NoSchedule, PreferNoSchedule, NoExecute."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for lk, lv in p.labels :
+      can(regex("^([a-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$", lk)) && can(regex("^[A-Za-z0-9_.-]{0,63}$", lv))
+    ]]))
+    error_message = "karpenter.pools.*.labels: expected label keys such as team or example.com/team and values of at most 63 letters, digits, -, _ or ."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : try(p.weight >= 0 && p.weight <= 100 && floor(p.weight) == p.weight, false)])
+    error_message = "karpenter.pools.*.weight: expected a whole number between 0 and 100 (0: no NodePool weight)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : contains(["WhenEmpty", "WhenEmptyOrUnderutilized"], p.consolidation_policy)])
+    error_message = "karpenter.pools.*.consolidation_policy: expected WhenEmpty or WhenEmptyOrUnderutilized."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : can(regex("^([0-9]+(s|m|h))+$", p.consolidate_after))])
+    error_message = "karpenter.pools.*.consolidate_after: expected a duration such as 5m."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : can(regex("^(Never|([0-9]+(s|m|h))+)$", p.expire_after))])
+    error_message = "karpenter.pools.*.expire_after: expected a duration such as 720h, or Never."
   }
 
   validation {
     condition = alltrue(flatten([for k, p in var.karpenter.pools : [for b in p.disruption_budgets :
-      (b.schedule == null) == (b.duration == null) && can(regex("^((100|[0-9]{1,2})%|[0-9]+)$", b.nodes))
+      (b.schedule == null) == (b.duration == null)
     ]]))
-    error_message = "A disruption budget's schedule and duration go together, and nodes is a count or a percentage."
+    error_message = "karpenter.pools.*.disruption_budgets[*]: schedule and duration go together."
   }
 
   validation {
     condition = alltrue(flatten([for k, p in var.karpenter.pools : [for b in p.disruption_budgets :
-      b.duration == null || can(regex("^(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?$", coalesce(b.duration, "0m")))
+      can(regex("^((100|[0-9]{1,2})%|[0-9]+)$", b.nodes))
     ]]))
-    error_message = "A disruption budget's duration must be hours and/or minutes, e.g. \"10h\" or \"1h30m\"."
+    error_message = "karpenter.pools.*.disruption_budgets[*].nodes: expected a count or a percentage such as 10%."
   }
 
   validation {
-    condition = alltrue([for k, p in var.karpenter.pools :
-      p.termination_grace_period == null || can(regex("^([0-9]+(s|m|h))+$", coalesce(p.termination_grace_period, "0s")))
-    ])
-    error_message = "karpenter.pools.*.termination_grace_period must be a duration such as \"24h\", or null."
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for b in p.disruption_budgets :
+      b.schedule == null || can(regex("^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|[^ ]+( [^ ]+){4})$", b.schedule))
+    ]]))
+    error_message = "karpenter.pools.*.disruption_budgets[*].schedule: expected a cron expression of five fields or a macro such as @daily."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for b in p.disruption_budgets :
+      b.duration == null || can(regex("^(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?$", b.duration))
+    ]]))
+    error_message = "karpenter.pools.*.disruption_budgets[*].duration: expected hours and/or minutes such as 10h or 1h30m."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for b in p.disruption_budgets :
+      alltrue([for r in b.reasons : contains(["Underutilized", "Empty", "Drifted"], r)])
+    ]]))
+    error_message = "karpenter.pools.*.disruption_budgets[*].reasons: expected a list of Underutilized, Empty or Drifted."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : try(p.root_volume_gi >= 20 && p.root_volume_gi <= 16384 && floor(p.root_volume_gi) == p.root_volume_gi, false)])
+    error_message = "karpenter.pools.*.root_volume_gi: expected a whole number between 20 and 16384."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.termination_grace_period == null || can(regex("^([0-9]+(s|m|h))+$", p.termination_grace_period))])
+    error_message = "karpenter.pools.*.termination_grace_period: expected a duration such as 24h, or null."
+  }
+
+  # The on-demand share a policy guarantees: on-demand 1, spot and spot-first 0, ratio
+  # (n - k) / n of the capacity-spread split (nodepools.tf), on-demand-baseline baseline /
+  # limit (GPUs for a GPU pool with baseline_gpu or when baseline_gpu is the only baseline,
+  # else CPUs). Mirrors toolkit.settings.pools.on_demand_share.
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : (
+      p.capacity_mix.policy == "on-demand" ? 1 :
+      p.capacity_mix.policy == "ratio" ? [
+        for n in [try([for n in range(1, 21) : n if abs(p.capacity_mix.spot_share * n - floor(p.capacity_mix.spot_share * n + 0.5)) < 0.000000001][0], 20)] :
+        (n - min(max(floor(p.capacity_mix.spot_share * n + 0.5), 1), n - 1)) / n
+      ][0] :
+      p.capacity_mix.policy == "on-demand-baseline" ? (
+        (p.gpu || p.capacity_mix.baseline_cpu == null) && p.capacity_mix.baseline_gpu != null && coalesce(p.limits.gpu, 0) > 0 ? p.capacity_mix.baseline_gpu / p.limits.gpu :
+        p.capacity_mix.baseline_cpu != null && p.limits.cpu > 0 ? p.capacity_mix.baseline_cpu / p.limits.cpu : 0
+      ) : 0
+    ) + 0.000000001 >= var.karpenter.min_on_demand_share])
+    error_message = "karpenter.pools.*.capacity_mix: the on-demand share a pool's policy guarantees is below karpenter.min_on_demand_share (spot and spot-first guarantee none)."
   }
 }

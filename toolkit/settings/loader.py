@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,14 +24,9 @@ from pydantic import BaseModel, ValidationError
 
 from toolkit.errors import UserError
 from toolkit.paths import Given
-from toolkit.settings.models import (
-    GPU_TAINT_KEY,
-    Catalog,
-    EnvironmentFile,
-    OrgDefaults,
-    RegionSettings,
-    StateNaming,
-)
+from toolkit.settings.messages import describe, error_loc, fmt_path
+from toolkit.settings.models import Catalog, EnvironmentFile, OrgDefaults, RegionSettings, StateNaming
+from toolkit.settings.pools import GPU_TAINT_KEY
 from toolkit.settings.yamlio import KeyPath, YamlDoc, read_yaml
 
 
@@ -42,38 +37,6 @@ class Origin:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
-
-
-def _fmt_path(loc: Iterable[str | int]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    kind = err.get("type", "")
-    msg = str(err.get("msg", "invalid value"))
-    if kind == "extra_forbidden":
-        return "unknown key (check the spelling; see `infra config schema`)"
-    if kind == "missing":
-        return "required key is missing"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        got = err.get("input")
-        if isinstance(got, (dict, list)):
-            return f"{msg} (got {type(got).__name__})"
-        return f"{msg} (got {type(got).__name__} {got!r})"
-    if kind == "string_pattern_mismatch":
-        got = err.get("input")
-        return f"{got!r} does not match the expected pattern {err.get('ctx', {}).get('pattern')}"
-    if kind == "literal_error":
-        return f"{msg} (got {err.get('input')!r})"
-    return msg
 
 
 class Layers:
@@ -125,14 +88,14 @@ def validate_doc(model: type[BaseModel], doc: YamlDoc, data: Any | None = None, 
         return model.model_validate(doc.data if data is None else data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(err["loc"])
+        loc = error_loc(err)
         line = 1
         for n in range(len(loc), -1, -1):
             if prefix + loc[:n] in doc.lines:
                 line = doc.lines[prefix + loc[:n]]
                 break
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise UserError(f"{doc.path}:{line}: {_fmt_path(prefix + loc)}: {_describe(err)}{more}") from None
+        raise UserError(f"{doc.path}:{line}: {fmt_path(prefix + loc)}: {describe(err)}{more}") from None
 
 
 @dataclass(frozen=True)
@@ -286,21 +249,21 @@ class Project:
             return RegionSettings.model_validate(layers.data)
         except ValidationError as exc:
             err = exc.errors()[0]
-            loc = tuple(err["loc"])
+            loc = error_loc(err)
             where = layers.origin(loc, fallback)
             more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-            raise UserError(f"{where}: {_fmt_path(loc)}: {_describe(err)}{more}") from None
+            raise UserError(f"{where}: {fmt_path(loc)}: {describe(err)}{more}") from None
 
     def _check_zone(self, s: RegionSettings, zone: str, layers: Layers, path: Path) -> None:
         def check(regions: list[str], loc: KeyPath) -> None:
             for i, key in enumerate(regions):
                 where = layers.origin(loc + (i,), Origin(path, 1))
                 if key not in self.catalog.regions:
-                    raise UserError(f"{where}: {_fmt_path(loc + (i,))}: unknown region {key!r}; valid regions: "
+                    raise UserError(f"{where}: {fmt_path(loc + (i,))}: unknown region {key!r}; valid regions: "
                                     f"{', '.join(sorted(self.catalog.regions))}")
                 other = self.catalog.regions[key].zone
                 if other != zone:
-                    raise UserError(f"{where}: {_fmt_path(loc + (i,))}: replica region {key!r} is in zone {other!r}, "
+                    raise UserError(f"{where}: {fmt_path(loc + (i,))}: replica region {key!r} is in zone {other!r}, "
                                     f"outside this region's residency zone {zone!r}")
 
         for name, key in s.kms.keys.items():

@@ -2,7 +2,8 @@
 
 Field names are the attribute names of the root stack's variables (see
 docs/contracts.md): the rendered tfvars are a dump of these models, so a
-rename here is a rename in ``terraform/variables.tf`` too.
+rename here is a rename in ``terraform/variables.tf`` too. The Karpenter pools and their
+rules are in :mod:`toolkit.settings.pools`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from toolkit.settings.base import AccountId, FreeText, IamArn, LambdaArn, Name, RegionKey, Strict, Zone
+from toolkit.settings.pools import Karpenter
 
 # CloudWatch Logs accepts only these retention periods.
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
@@ -19,21 +23,6 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 CORE_ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
 EKS_ACCESS_POLICIES = ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSEditPolicy",
                        "AmazonEKSViewPolicy")
-GPU_TAINT_KEY = "nvidia.com/gpu"
-DURATION_RE = r"^([0-9]+(s|m|h))+$"
-
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]
-RegionKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
-Zone = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,8}$")]
-AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
-IamArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}$")]
-LambdaArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}$")]
-Duration = Annotated[str, StringConstraints(pattern=DURATION_RE)]
-FreeText = Annotated[str, StringConstraints(max_length=256)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, validate_default=True)
 
 
 def _cidr(value: str) -> str:
@@ -136,123 +125,6 @@ class Eks(Strict):
     def _public_needs_allow_list(self) -> Eks:
         if self.endpoint_public_access and not self.public_access_cidrs:
             raise ValueError("endpoint_public_access needs a non-empty public_access_cidrs allow-list")
-        return self
-
-
-class Taint(Strict):
-    key: Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$")]
-    value: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{0,63}$")] | None = None
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
-
-
-class CapacityMix(Strict):
-    policy: Literal["spot-first", "on-demand-baseline", "ratio", "on-demand", "spot"]
-    spot_share: float = Field(0.5, ge=0.0, le=1.0)
-    baseline_cpu: int | None = Field(None, ge=1)
-    baseline_gpu: int | None = Field(None, ge=0)
-
-    @model_validator(mode="after")
-    def _policy_fields(self) -> CapacityMix:
-        if self.policy == "on-demand-baseline" and self.baseline_cpu is None:
-            raise ValueError("policy on-demand-baseline needs baseline_cpu")
-        if self.policy == "on-demand" and self.spot_share != 0:
-            raise ValueError("policy on-demand means spot_share 0")
-        if self.policy == "spot" and self.spot_share != 1:
-            raise ValueError("policy spot means spot_share 1")
-        if self.policy == "ratio" and not 0 < self.spot_share < 1:
-            raise ValueError("policy ratio needs 0 < spot_share < 1")
-        return self
-
-
-class Limits(Strict):
-    cpu: int = Field(ge=1)
-    memory_gi: int = Field(ge=1)
-    gpu: int | None = Field(None, ge=1)
-
-
-class Budget(Strict):
-    nodes: Annotated[str, StringConstraints(pattern=r"^((100|[0-9]{1,2})%|[0-9]+)$")]
-    schedule: Annotated[str, StringConstraints(pattern=r"^(@(annually|yearly|monthly|weekly|daily|midnight|hourly))|((.+)\s(.+)\s(.+)\s(.+)\s(.+))$")] | None = None
-    duration: Duration | None = None
-    reasons: list[Literal["Underutilized", "Empty", "Drifted"]] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _schedule_with_duration(self) -> Budget:
-        if (self.schedule is None) != (self.duration is None):
-            raise ValueError("a disruption budget's schedule and duration go together")
-        return self
-
-
-class Pool(Strict):
-    gpu: bool = False
-    instance_families: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]] = Field(min_length=1)
-    capacity_mix: CapacityMix
-    limits: Limits
-    ami_alias: Annotated[str, StringConstraints(pattern=r"^(al2023|bottlerocket)@(latest|v[0-9][0-9.]*)$")] = "al2023@latest"
-    taints: list[Taint] = Field(default_factory=list)
-    labels: dict[Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$")],
-                 Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{0,63}$")]] = Field(default_factory=dict)
-    weight: int = Field(10, ge=1, le=100)
-    consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = "WhenEmptyOrUnderutilized"
-    consolidate_after: Duration = "1m"
-    expire_after: Annotated[str, StringConstraints(pattern=r"^(Never|([0-9]+(s|m|h))+)$")] = "720h"
-    disruption_budgets: list[Budget] = Field(default_factory=lambda: [Budget(nodes="10%")])
-    root_volume_gi: int = Field(100, ge=20, le=16384)
-    termination_grace_period: Duration | None = None
-
-    def on_demand_share(self) -> float:
-        """The share of the pool's capacity that its policy guarantees to be on-demand.
-
-        One rule for settings validation and manifest rendering:
-        :func:`toolkit.render.karpenter.on_demand_share`.
-        """
-        from toolkit.render.karpenter import on_demand_share
-
-        return on_demand_share(self.model_dump(mode="json"))
-
-    @model_validator(mode="after")
-    def _capacity_split(self) -> Pool:
-        """The rules the module and the manifest renderer apply when they split a pool."""
-        mix, limits = self.capacity_mix, self.limits
-        if mix.policy == "on-demand-baseline":
-            if mix.baseline_cpu is not None and mix.baseline_cpu > limits.cpu:
-                raise ValueError(f"capacity_mix.baseline_cpu {mix.baseline_cpu} exceeds limits.cpu {limits.cpu}")
-            if mix.baseline_gpu is not None:
-                if limits.gpu is None:
-                    raise ValueError("capacity_mix.baseline_gpu needs limits.gpu")
-                if mix.baseline_gpu > limits.gpu:
-                    raise ValueError(f"capacity_mix.baseline_gpu {mix.baseline_gpu} exceeds limits.gpu {limits.gpu}")
-        if mix.policy == "ratio":
-            small = [k for k, v in (("cpu", limits.cpu), ("memory_gi", limits.memory_gi), ("gpu", limits.gpu))
-                     if v is not None and v < 2]
-            if small:
-                raise ValueError(f"policy ratio splits limits between two NodePools: limits.{small[0]} must be >= 2")
-        return self
-
-    @model_validator(mode="after")
-    def _gpu_rules(self) -> Pool:
-        if self.gpu:
-            if not any(t.key == GPU_TAINT_KEY and t.effect == "NoSchedule" for t in self.taints):
-                raise ValueError(f"GPU pools must carry the {GPU_TAINT_KEY} NoSchedule taint")
-            if self.limits.gpu is None:
-                raise ValueError(f"GPU pools need limits.gpu (a cap on {GPU_TAINT_KEY})")
-        return self
-
-
-class Karpenter(Strict):
-    chart_version: Annotated[str, StringConstraints(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")] = "1.14.1"
-    namespace: Name = "kube-system"
-    min_on_demand_share: float = Field(0.0, ge=0.0, le=1.0)
-    pools: dict[Name, Pool] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _on_demand_floor(self) -> Karpenter:
-        for name, pool in sorted(self.pools.items()):
-            share = pool.on_demand_share()
-            if share + 1e-9 < self.min_on_demand_share:
-                raise ValueError(f"pool {name!r} guarantees an on-demand share of {share:.2f} "
-                                 f"({pool.capacity_mix.policy}), below min_on_demand_share "
-                                 f"{self.min_on_demand_share:.2f}")
         return self
 
 

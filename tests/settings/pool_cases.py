@@ -1,0 +1,213 @@
+"""The table of Karpenter pool cases: one verdict per case, checked on both sides.
+
+``tests/settings/test_pool_rules.py`` validates every case with the settings models
+(``toolkit.settings.pools``, what `infra render` applies) and with the module's variable
+validations (``modules/karpenter/variables.tf``, what `terraform plan` applies). A case
+is the contract's ``karpenter`` object: ``chart_version`` 1.14.1, the ``karpenter``
+overrides, and the pools (``pool``: keys replacing those of :data:`BASE` in a pool named
+``pool``; or ``pools``: the whole map). ``error`` is ``None`` for a valid case, else a
+fragment that both sides' message must contain.
+
+Add a case here and both sides are tested against it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+BASE: dict[str, Any] = {
+    "instance_families": ["m6i"],
+    "capacity_mix": {"policy": "spot-first"},
+    "limits": {"cpu": 100, "memory_gi": 400},
+}
+GPU_TAINT = {"key": "nvidia.com/gpu", "effect": "NoSchedule"}
+GPU: dict[str, Any] = {"gpu": True, "instance_families": ["g6e"], "taints": [GPU_TAINT],
+                       "limits": {"cpu": 100, "memory_gi": 400, "gpu": 8}}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    pool: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    karpenter: dict[str, Any] = field(default_factory=dict)
+    pools: dict[str, Any] | None = None
+
+    def data(self) -> dict[str, Any]:
+        """The contract's ``karpenter`` object of this case."""
+        pools = self.pools if self.pools is not None else {"pool": {**BASE, **self.pool}}
+        return copy.deepcopy({"chart_version": "1.14.1", **self.karpenter, "pools": pools})
+
+
+def ok(id: str, karpenter: dict[str, Any] | None = None, **pool: Any) -> Case:
+    return Case(id, pool, None, karpenter or {})
+
+
+def bad(id: str, error: str, karpenter: dict[str, Any] | None = None, **pool: Any) -> Case:
+    return Case(id, pool, error, karpenter or {})
+
+
+def mix(policy: str, **fields: Any) -> dict[str, Any]:
+    return {"policy": policy, **fields}
+
+
+def gpu(**pool: Any) -> dict[str, Any]:
+    return {**GPU, **pool}
+
+
+BELOW = "is below karpenter.min_on_demand_share"
+NAME_PATTERN = "does not match the expected pattern ^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+BUDGET_TOGETHER = "schedule and duration go together"
+
+CASES: list[Case] = [
+    # ---------------------------------------------------------------- the karpenter object
+    ok("minimal"),
+    ok("namespace-karpenter", {"namespace": "karpenter"}),
+    bad("chart-version-unpinned", "chart_version: expected a pinned chart version such as 1.14.1",
+        {"chart_version": "latest"}),
+    bad("namespace-not-a-name", "namespace: expected a namespace name", {"namespace": "Kube_System"}),
+    bad("min-share-above-one", "min_on_demand_share: expected a number between 0 and 1", {"min_on_demand_share": 1.5}),
+    Case("no-pools", error="pools: expected at least one pool", pools={}),
+    Case("pool-name-32-chars", pools={"a" * 32: BASE}),
+    Case("pool-name-uppercase", error=NAME_PATTERN, pools={"GPU_Pool": BASE}),
+    Case("pool-name-33-chars", error=NAME_PATTERN, pools={"a" * 33: BASE}),
+    Case("pool-name-one-char", error=NAME_PATTERN, pools={"a": BASE}),
+    Case("pool-name-leading-digit", error=NAME_PATTERN, pools={"1gpu": BASE}),
+    # ---------------------------------------------------------------- families
+    ok("families-several", instance_families=["m6i", "c7i", "r6a"]),
+    bad("families-empty", "instance_families: expected one or more EC2 instance families", instance_families=[]),
+    bad("families-uppercase", "instance_families: expected one or more EC2 instance families",
+        instance_families=["M6i"]),
+    # ---------------------------------------------------------------- capacity mix: policy and spot_share
+    ok("on-demand-without-spot-share", capacity_mix=mix("on-demand")),
+    ok("spot-without-spot-share", capacity_mix=mix("spot")),
+    ok("on-demand-spot-share-zero", capacity_mix=mix("on-demand", spot_share=0)),
+    ok("spot-spot-share-one", capacity_mix=mix("spot", spot_share=1)),
+    ok("on-demand-other-spot-share", capacity_mix=mix("on-demand", spot_share=0.7)),
+    ok("spot-first-spot-share", capacity_mix=mix("spot-first", spot_share=0.9)),
+    ok("ratio-default-share", capacity_mix=mix("ratio")),
+    ok("ratio-share", capacity_mix=mix("ratio", spot_share=0.7)),
+    bad("policy-unknown", "capacity_mix.policy: expected one of spot-first, on-demand-baseline, ratio, on-demand, spot",
+        capacity_mix=mix("cheapest")),
+    bad("spot-share-above-one", "capacity_mix.spot_share: expected a number between 0 and 1",
+        capacity_mix=mix("spot-first", spot_share=1.5)),
+    bad("spot-share-negative", "capacity_mix.spot_share: expected a number between 0 and 1",
+        capacity_mix=mix("ratio", spot_share=-0.1)),
+    bad("on-demand-spot-share-out-of-range", "capacity_mix.spot_share: expected a number between 0 and 1",
+        capacity_mix=mix("on-demand", spot_share=2)),
+    bad("ratio-share-zero", "policy ratio needs 0 < spot_share < 1", capacity_mix=mix("ratio", spot_share=0)),
+    bad("ratio-share-one", "policy ratio needs 0 < spot_share < 1", capacity_mix=mix("ratio", spot_share=1)),
+    # ---------------------------------------------------------------- capacity mix: baselines
+    ok("baseline-cpu", capacity_mix=mix("on-demand-baseline", baseline_cpu=10)),
+    ok("baseline-gpu-only", **gpu(capacity_mix=mix("on-demand-baseline", baseline_gpu=2))),
+    ok("baseline-cpu-and-gpu", **gpu(capacity_mix=mix("on-demand-baseline", baseline_cpu=10, baseline_gpu=2))),
+    ok("baseline-cpu-only-gpu-pool", **gpu(capacity_mix=mix("on-demand-baseline", baseline_cpu=25))),
+    ok("baseline-zero", capacity_mix=mix("on-demand-baseline", baseline_cpu=0)),
+    ok("baseline-equal-to-limit", capacity_mix=mix("on-demand-baseline", baseline_cpu=100)),
+    ok("baseline-ignored-by-spot-first", capacity_mix=mix("spot-first", baseline_cpu=500, baseline_gpu=3)),
+    bad("baseline-missing", "policy on-demand-baseline needs baseline_cpu or baseline_gpu",
+        capacity_mix=mix("on-demand-baseline")),
+    bad("baseline-negative", "expected a whole number, 0 or more", capacity_mix=mix("on-demand-baseline", baseline_cpu=-1)),
+    bad("baseline-fraction", "expected a whole number, 0 or more",
+        capacity_mix=mix("on-demand-baseline", baseline_cpu=2.5)),
+    bad("baseline-cpu-above-limit", "baseline_cpu: expected a number between 0 and limits.cpu",
+        capacity_mix=mix("on-demand-baseline", baseline_cpu=101)),
+    bad("baseline-gpu-above-limit", "baseline_gpu: expected a number between 0 and limits.gpu",
+        **gpu(capacity_mix=mix("on-demand-baseline", baseline_gpu=9))),
+    bad("baseline-gpu-without-gpu-limit", "baseline_gpu: expected a number between 0 and limits.gpu",
+        capacity_mix=mix("on-demand-baseline", baseline_cpu=10, baseline_gpu=1)),
+    # ---------------------------------------------------------------- limits
+    ok("limits-smallest", limits={"cpu": 1, "memory_gi": 1}),
+    bad("limits-cpu-zero", "expected a whole number, at least 1", limits={"cpu": 0, "memory_gi": 400}),
+    bad("limits-memory-fraction", "expected a whole number, at least 1", limits={"cpu": 100, "memory_gi": 1.5}),
+    bad("limits-gpu-zero", "expected a whole number, at least 1", limits={"cpu": 100, "memory_gi": 400, "gpu": 0}),
+    ok("ratio-limits-two", capacity_mix=mix("ratio"), limits={"cpu": 2, "memory_gi": 2, "gpu": 2}),
+    bad("ratio-cpu-limit-one", "a ratio pool needs at least 2 (one per NodePool)",
+        capacity_mix=mix("ratio"), limits={"cpu": 1, "memory_gi": 400}),
+    bad("ratio-gpu-limit-one", "a ratio pool needs at least 2 (one per NodePool)",
+        **gpu(capacity_mix=mix("ratio"), limits={"cpu": 100, "memory_gi": 400, "gpu": 1})),
+    # ---------------------------------------------------------------- GPU pools
+    ok("gpu-pool", **gpu()),
+    ok("gpu-taint-with-value", **gpu(taints=[{**GPU_TAINT, "value": "present"}, {"key": "team", "effect": "NoExecute"}])),
+    bad("gpu-without-taint", "nvidia.com/gpu NoSchedule taint", **gpu(taints=[])),
+    bad("gpu-taint-wrong-effect", "nvidia.com/gpu NoSchedule taint",
+        **gpu(taints=[{**GPU_TAINT, "effect": "PreferNoSchedule"}])),
+    bad("gpu-without-gpu-limit", "a GPU pool needs limits.gpu (a cap on nvidia.com/gpu)",
+        **gpu(limits={"cpu": 100, "memory_gi": 400})),
+    # ---------------------------------------------------------------- node class, taints and labels
+    ok("ami-bottlerocket-pinned", ami_alias="bottlerocket@v1.40.0"),
+    ok("ami-al2023-pinned", ami_alias="al2023@v20250701"),
+    bad("ami-al2", "ami_alias: expected al2023 or bottlerocket", ami_alias="al2@latest"),
+    bad("ami-without-version", "ami_alias: expected al2023 or bottlerocket", ami_alias="al2023"),
+    bad("ami-unknown-version", "ami_alias: expected al2023 or bottlerocket", ami_alias="al2023@newest"),
+    bad("taint-key", "key: expected a label key such as nvidia.com/gpu",
+        taints=[{"key": "bad key", "effect": "NoSchedule"}]),
+    bad("taint-value", "value: expected a label value of at most 63",
+        taints=[{"key": "team", "value": "a b", "effect": "NoSchedule"}]),
+    bad("taint-effect", "effect: expected one of NoSchedule, PreferNoSchedule, NoExecute",
+        taints=[{"key": "team", "effect": "NoRun"}]),
+    ok("labels", labels={"team": "platform", "example.com/tier": "gold", "empty": ""}),
+    bad("label-key", "labels: expected label keys such as team or example.com/team", labels={"bad key": "x"}),
+    bad("label-value-too-long", "labels: expected label keys such as team or example.com/team",
+        labels={"team": "x" * 64}),
+    ok("root-volume-smallest", root_volume_gi=20),
+    ok("root-volume-largest", root_volume_gi=16384),
+    bad("root-volume-too-small", "root_volume_gi: expected a whole number between 20 and 16384", root_volume_gi=10),
+    bad("root-volume-too-large", "root_volume_gi: expected a whole number between 20 and 16384", root_volume_gi=20000),
+    bad("root-volume-fraction", "root_volume_gi: expected a whole number between 20 and 16384", root_volume_gi=100.5),
+    # ---------------------------------------------------------------- weight
+    ok("weight-zero", weight=0),
+    ok("weight-one", weight=1),
+    ok("weight-hundred", weight=100),
+    ok("weight-zero-baseline", weight=0, capacity_mix=mix("on-demand-baseline", baseline_cpu=10)),
+    bad("weight-above-hundred", "weight: expected a whole number between 0 and 100", weight=101),
+    bad("weight-negative", "weight: expected a whole number between 0 and 100", weight=-1),
+    bad("weight-fraction", "weight: expected a whole number between 0 and 100", weight=2.5),
+    # ---------------------------------------------------------------- disruption
+    ok("consolidation-when-empty", consolidation_policy="WhenEmpty", consolidate_after="30s"),
+    ok("expire-never", expire_after="Never"),
+    ok("expire-compound", expire_after="1h30m"),
+    bad("consolidation-policy", "consolidation_policy: expected WhenEmpty or WhenEmptyOrUnderutilized",
+        consolidation_policy="Always"),
+    bad("consolidate-after", "consolidate_after: expected a duration such as 5m", consolidate_after="soon"),
+    bad("expire-after-days", "expire_after: expected a duration such as 720h, or Never", expire_after="30d"),
+    ok("budgets-none", disruption_budgets=[]),
+    ok("budgets-window", disruption_budgets=[
+        {"nodes": "0", "schedule": "0 8 * * mon-fri", "duration": "10h", "reasons": ["Underutilized", "Empty"]},
+        {"nodes": "20%", "schedule": "@daily", "duration": "1h30m"},
+        {"nodes": "100%", "reasons": ["Drifted"]},
+    ]),
+    bad("budget-schedule-without-duration", BUDGET_TOGETHER, disruption_budgets=[{"nodes": "0", "schedule": "@daily"}]),
+    bad("budget-duration-without-schedule", BUDGET_TOGETHER, disruption_budgets=[{"nodes": "0", "duration": "1h"}]),
+    bad("budget-nodes-word", "nodes: expected a count or a percentage", disruption_budgets=[{"nodes": "ten"}]),
+    bad("budget-nodes-above-100-percent", "nodes: expected a count or a percentage",
+        disruption_budgets=[{"nodes": "101%"}]),
+    bad("budget-cron-six-fields", "schedule: expected a cron expression of five fields",
+        disruption_budgets=[{"nodes": "0", "schedule": "0 0 8 * * 1-5", "duration": "1h"}]),
+    bad("budget-duration-seconds", "duration: expected hours and/or minutes",
+        disruption_budgets=[{"nodes": "0", "schedule": "@daily", "duration": "30s"}]),
+    bad("budget-reason", "reasons: expected a list of Underutilized, Empty or Drifted",
+        disruption_budgets=[{"nodes": "1", "reasons": ["Expired"]}]),
+    ok("grace-period", termination_grace_period="48h"),
+    bad("grace-period-days", "termination_grace_period: expected a duration such as 24h, or null",
+        termination_grace_period="1d"),
+    # ---------------------------------------------------------------- the on-demand floor (on_demand_share)
+    ok("floor-on-demand", {"min_on_demand_share": 1}, capacity_mix=mix("on-demand")),
+    ok("floor-ratio", {"min_on_demand_share": 0.3}, capacity_mix=mix("ratio", spot_share=0.7)),
+    ok("floor-ratio-spread-split", {"min_on_demand_share": 0.65}, capacity_mix=mix("ratio", spot_share=0.33)),
+    ok("floor-baseline-exact", {"min_on_demand_share": 0.25}, capacity_mix=mix("on-demand-baseline", baseline_cpu=25)),
+    ok("floor-gpu-baseline-counts-gpus", {"min_on_demand_share": 0.25},
+       **gpu(capacity_mix=mix("on-demand-baseline", baseline_cpu=10, baseline_gpu=2))),
+    ok("floor-gpu-only-baseline-cpu-pool", {"min_on_demand_share": 0.5},
+       capacity_mix=mix("on-demand-baseline", baseline_gpu=4), limits={"cpu": 100, "memory_gi": 400, "gpu": 8}),
+    bad("floor-spot-first", BELOW, {"min_on_demand_share": 0.2}),
+    bad("floor-spot", BELOW, {"min_on_demand_share": 0.01}, capacity_mix=mix("spot")),
+    bad("floor-ratio-spread-split-below", BELOW, {"min_on_demand_share": 0.66}, capacity_mix=mix("ratio", spot_share=0.33)),
+    bad("floor-baseline", BELOW, {"min_on_demand_share": 0.2}, capacity_mix=mix("on-demand-baseline", baseline_cpu=10)),
+    bad("floor-gpu-baseline-below", BELOW, {"min_on_demand_share": 0.2},
+        **gpu(capacity_mix=mix("on-demand-baseline", baseline_cpu=50, baseline_gpu=1))),
+    Case("floor-one-pool-of-two", error=BELOW, karpenter={"min_on_demand_share": 0.5},
+         pools={"steady": {**BASE, "capacity_mix": mix("on-demand")}, "burst": BASE}),
+]

@@ -1,0 +1,60 @@
+"""EC2NodeClasses: one per pool (``modules/karpenter/nodepools.tf`` builds the same)."""
+
+from __future__ import annotations
+
+from toolkit.render.karpenter.common import (
+    MANAGED_BY,
+    NODECLASS_API,
+    POOL_LABEL,
+    Json,
+    Stack,
+    ebs_key_alias_arn,
+    node_role_name,
+)
+from toolkit.settings.pools import Pool
+
+
+def nodeclass(pname: str, pool: Pool, stack: Stack) -> Json:
+    family = pool.ami_alias.split("@", 1)[0]
+    ebs = {
+        "deleteOnTermination": True,
+        "encrypted": True,
+        "kmsKeyID": ebs_key_alias_arn(stack.region, stack.account_id, stack.name),
+        "volumeSize": f"{pool.root_volume_gi}Gi",
+        "volumeType": "gp3",
+    }
+    if family == "bottlerocket":
+        # Bottlerocket: a small OS volume, kubelet and images on the data volume.
+        os_ebs = dict(ebs, volumeSize="4Gi")
+        devices = [
+            {"deviceName": "/dev/xvda", "ebs": os_ebs},
+            {"deviceName": "/dev/xvdb", "ebs": ebs, "rootVolume": True},
+        ]
+    else:
+        devices = [{"deviceName": "/dev/xvda", "ebs": ebs, "rootVolume": True}]
+    tags = dict(stack.tags)
+    tags[POOL_LABEL] = pname
+    return {
+        "apiVersion": NODECLASS_API,
+        "kind": "EC2NodeClass",
+        "metadata": {"name": pname, "labels": dict(MANAGED_BY)},
+        "spec": {
+            "amiSelectorTerms": [{"alias": pool.ami_alias}],
+            "blockDeviceMappings": devices,
+            "metadataOptions": {
+                "httpEndpoint": "enabled",
+                "httpProtocolIPv6": "disabled",
+                "httpPutResponseHopLimit": 1,
+                "httpTokens": "required",
+            },
+            "role": node_role_name(stack.name),
+            "securityGroupSelectorTerms": [{"tags": stack.discovery_tags}],
+            "subnetSelectorTerms": [{"tags": stack.discovery_tags}],
+            "tags": tags,
+        },
+    }
+
+
+def nodeclasses(stack: Stack) -> list[Json]:
+    pools = stack.karpenter.pools
+    return [nodeclass(pname, pools[pname], stack) for pname in sorted(pools)]

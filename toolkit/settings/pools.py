@@ -1,0 +1,303 @@
+"""Karpenter pools: the one Python rule set (``karpenter`` in settings and in the contract).
+
+The settings loader validates region settings with these models; ``toolkit.render``
+validates the contract's ``karpenter`` object of a tfvars file with
+:func:`validate_karpenter` and renders from the validated :class:`Karpenter` model, so
+there is no second copy of a rule in Python. ``modules/karpenter/variables.tf`` states
+the same rules as HCL validations with the same words (:data:`MESSAGES`);
+``tests/settings/pool_cases.py`` holds the cases both sides are tested against.
+
+Decisions the rules encode (docs/contracts.md, POOL):
+
+- ``spot_share`` is read by policy ``ratio`` only. ``on-demand`` means spot share 0 and
+  ``spot`` means 1, so ``{policy: on-demand}`` needs no ``spot_share``; a share written or
+  inherited from another layer is replaced by the implied value (it must still be a
+  number between 0 and 1). ``spot-first`` and ``on-demand-baseline`` ignore it.
+- ``on-demand-baseline`` needs ``baseline_cpu`` or ``baseline_gpu`` (either alone is fine);
+  for that policy each given baseline is at most its limit (``baseline_gpu`` needs
+  ``limits.gpu``). Other policies ignore the baselines.
+- ``weight`` is a whole number 0..100; 0 leaves the NodePool without a weight (the CRD's
+  weight is 1..100, so 0 means "lowest priority", not "weight 0").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
+
+from toolkit.settings.base import DURATION_RE, NAME_RE, Name, Strict
+from toolkit.settings.messages import expect, one_line, problem
+
+Policy = Literal["spot-first", "on-demand-baseline", "ratio", "on-demand", "spot"]
+POLICIES: tuple[str, ...] = get_args(Policy)
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+TAINT_EFFECTS: tuple[str, ...] = get_args(TaintEffect)
+BudgetReason = Literal["Underutilized", "Empty", "Drifted"]
+BUDGET_REASONS: tuple[str, ...] = get_args(BudgetReason)
+GPU_TAINT_KEY = "nvidia.com/gpu"
+SPREAD_MAX_BUCKETS = 20
+EPS = 1e-9
+
+CHART_VERSION_RE = r"^[0-9]+\.[0-9]+\.[0-9]+$"
+FAMILY_RE = r"^[a-z][a-z0-9-]*$"
+AMI_ALIAS_RE = r"^(al2023|bottlerocket)@(latest|v[0-9][0-9.]*)$"
+LABEL_KEY_RE = r"^([a-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$"
+LABEL_VALUE_RE = r"^[A-Za-z0-9_.-]{0,63}$"
+EXPIRE_RE = r"^(Never|([0-9]+(s|m|h))+)$"
+BUDGET_NODES_RE = r"^((100|[0-9]{1,2})%|[0-9]+)$"
+# The CRD's pattern for a budget's duration (hours and/or minutes).
+BUDGET_DURATION_RE = r"^(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?$"
+# Five space-separated cron fields, or a macro (the CRD's CEL rule checks the fields).
+BUDGET_SCHEDULE_RE = r"^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|[^ ]+( [^ ]+){4})$"
+
+# The words of each rule, keyed by the key path they are about (``*`` for a pool name,
+# ``[*]`` for a list item). modules/karpenter/variables.tf uses the same text in its
+# error_message, so a message found in a plan error and one from `infra render` agree.
+MESSAGES: dict[str, str] = {
+    "chart_version": "expected a pinned chart version such as 1.14.1",
+    "namespace": "expected a namespace name of 2 to 32 lowercase letters, digits and hyphens",
+    "min_on_demand_share": "expected a number between 0 and 1",
+    "pools": "expected at least one pool",
+    "pools.*.instance_families": "expected one or more EC2 instance families such as m6i or g6e",
+    "pools.*.capacity_mix": "policy on-demand-baseline needs baseline_cpu or baseline_gpu",
+    "pools.*.capacity_mix.policy": "expected one of " + ", ".join(POLICIES),
+    "pools.*.capacity_mix.spot_share": "expected a number between 0 and 1",
+    "pools.*.capacity_mix.spot_share/ratio": "policy ratio needs 0 < spot_share < 1",
+    "pools.*.capacity_mix.baseline": "expected a whole number, 0 or more",
+    "pools.*.capacity_mix.baseline_cpu/limit": "expected a number between 0 and limits.cpu",
+    "pools.*.capacity_mix.baseline_gpu/limit": "expected a number between 0 and limits.gpu",
+    "pools.*.limits": "expected a whole number, at least 1",
+    "pools.*.limits/ratio": "a ratio pool needs at least 2 (one per NodePool)",
+    "pools.*.limits.gpu/gpu": "a GPU pool needs limits.gpu (a cap on nvidia.com/gpu)",
+    "pools.*.taints/gpu": "a GPU pool needs the nvidia.com/gpu NoSchedule taint",
+    "pools.*.taints[*].key": "expected a label key such as nvidia.com/gpu",
+    "pools.*.taints[*].value": "expected a label value of at most 63 letters, digits, -, _ or .",
+    "pools.*.taints[*].effect": "expected one of " + ", ".join(TAINT_EFFECTS),
+    "pools.*.labels": "expected label keys such as team or example.com/team and values of at most 63 "
+                      "letters, digits, -, _ or .",
+    "pools.*.ami_alias": "expected al2023 or bottlerocket at latest or a pinned version, such as al2023@latest "
+                         "or bottlerocket@v1.40.0",
+    "pools.*.weight": "expected a whole number between 0 and 100 (0: no NodePool weight)",
+    "pools.*.consolidation_policy": "expected WhenEmpty or WhenEmptyOrUnderutilized",
+    "pools.*.consolidate_after": "expected a duration such as 5m",
+    "pools.*.expire_after": "expected a duration such as 720h, or Never",
+    "pools.*.disruption_budgets[*]": "schedule and duration go together",
+    "pools.*.disruption_budgets[*].nodes": "expected a count or a percentage such as 10%",
+    "pools.*.disruption_budgets[*].schedule": "expected a cron expression of five fields or a macro such as @daily",
+    "pools.*.disruption_budgets[*].duration": "expected hours and/or minutes such as 10h or 1h30m",
+    "pools.*.disruption_budgets[*].reasons": "expected a list of Underutilized, Empty or Drifted",
+    "pools.*.root_volume_gi": "expected a whole number between 20 and 16384",
+    "pools.*.termination_grace_period": "expected a duration such as 24h, or null",
+    "pools.*.capacity_mix/min_share": "is below karpenter.min_on_demand_share",
+}
+M = MESSAGES
+
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Baseline = Annotated[int | None, Field(ge=0), expect(M["pools.*.capacity_mix.baseline"])]
+Limit = Annotated[int, Field(ge=1), expect(M["pools.*.limits"])]
+LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY_RE)]
+LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE_RE)]
+ChartVersion = Annotated[str, StringConstraints(pattern=CHART_VERSION_RE), expect(M["chart_version"])]
+Namespace = Annotated[str, StringConstraints(pattern=NAME_RE), expect(M["namespace"])]
+AmiAlias = Annotated[str, StringConstraints(pattern=AMI_ALIAS_RE), expect(M["pools.*.ami_alias"])]
+ConsolidateAfter = Annotated[str, StringConstraints(pattern=DURATION_RE), expect(M["pools.*.consolidate_after"])]
+ExpireAfter = Annotated[str, StringConstraints(pattern=EXPIRE_RE), expect(M["pools.*.expire_after"])]
+TaintKey = Annotated[str, StringConstraints(pattern=LABEL_KEY_RE), expect(M["pools.*.taints[*].key"])]
+BudgetNodes = Annotated[str, StringConstraints(pattern=BUDGET_NODES_RE),
+                        expect(M["pools.*.disruption_budgets[*].nodes"])]
+BudgetSchedule = Annotated[Annotated[str, StringConstraints(pattern=BUDGET_SCHEDULE_RE)] | None,
+                           expect(M["pools.*.disruption_budgets[*].schedule"])]
+BudgetDuration = Annotated[Annotated[str, StringConstraints(pattern=BUDGET_DURATION_RE)] | None,
+                           expect(M["pools.*.disruption_budgets[*].duration"])]
+GracePeriod = Annotated[Annotated[str, StringConstraints(pattern=DURATION_RE)] | None,
+                        expect(M["pools.*.termination_grace_period"])]
+Families = Annotated[list[Annotated[str, StringConstraints(pattern=FAMILY_RE)]], Field(min_length=1),
+                     expect(M["pools.*.instance_families"])]
+
+
+class Taint(Strict):
+    key: TaintKey
+    value: Annotated[LabelValue | None, expect(M["pools.*.taints[*].value"])] = None
+    effect: Annotated[TaintEffect, expect(M["pools.*.taints[*].effect"])]
+
+
+class CapacityMix(Strict):
+    policy: Annotated[Policy, expect(M["pools.*.capacity_mix.policy"])]
+    spot_share: Annotated[Share, expect(M["pools.*.capacity_mix.spot_share"])] = Field(
+        0.5, description="Share of spot capacity, read by policy ratio only (0 < spot_share < 1); "
+                         "on-demand implies 0 and spot implies 1.")
+    baseline_cpu: Baseline = Field(None, description="on-demand-baseline: CPUs guaranteed on-demand.")
+    baseline_gpu: Baseline = Field(None, description="on-demand-baseline: GPUs guaranteed on-demand.")
+
+    @model_validator(mode="after")
+    def _policy_fields(self) -> CapacityMix:
+        if self.policy == "on-demand":
+            self.spot_share = 0.0
+        elif self.policy == "spot":
+            self.spot_share = 1.0
+        elif self.policy == "ratio" and not 0 < self.spot_share < 1:
+            raise problem(f"{M['pools.*.capacity_mix.spot_share/ratio']}, got {self.spot_share}", "spot_share")
+        elif self.policy == "on-demand-baseline" and self.baseline_cpu is None and self.baseline_gpu is None:
+            raise problem(M["pools.*.capacity_mix"])
+        return self
+
+
+class Limits(Strict):
+    cpu: Limit
+    memory_gi: Limit
+    gpu: Annotated[int | None, Field(ge=1), expect(M["pools.*.limits"])] = None
+
+    def values(self) -> dict[str, int]:
+        """The limits keyed cpu, memory_gi and (when set) gpu."""
+        out = {"cpu": self.cpu, "memory_gi": self.memory_gi}
+        if self.gpu is not None:
+            out["gpu"] = self.gpu
+        return out
+
+
+class Budget(Strict):
+    nodes: BudgetNodes
+    schedule: BudgetSchedule = None
+    duration: BudgetDuration = None
+    reasons: Annotated[list[BudgetReason], expect(M["pools.*.disruption_budgets[*].reasons"])] = Field(
+        default_factory=list)
+
+    @model_validator(mode="after")
+    def _schedule_with_duration(self) -> Budget:
+        if (self.schedule is None) != (self.duration is None):
+            raise problem(M["pools.*.disruption_budgets[*]"])
+        return self
+
+
+class Pool(Strict):
+    gpu: bool = False
+    instance_families: Families
+    capacity_mix: CapacityMix
+    limits: Limits
+    ami_alias: AmiAlias = "al2023@latest"
+    taints: list[Taint] = Field(default_factory=list)
+    labels: Annotated[dict[LabelKey, LabelValue], expect(M["pools.*.labels"])] = Field(default_factory=dict)
+    weight: Annotated[int, Field(ge=0, le=100), expect(M["pools.*.weight"])] = Field(
+        10, description="NodePool weight 1..100 (higher is tried first); 0 leaves the NodePool without a weight.")
+    consolidation_policy: Annotated[Literal["WhenEmpty", "WhenEmptyOrUnderutilized"],
+                                    expect(M["pools.*.consolidation_policy"])] = "WhenEmptyOrUnderutilized"
+    consolidate_after: ConsolidateAfter = "1m"
+    expire_after: ExpireAfter = "720h"
+    disruption_budgets: list[Budget] = Field(default_factory=lambda: [Budget(nodes="10%")])
+    root_volume_gi: Annotated[int, Field(ge=20, le=16384), expect(M["pools.*.root_volume_gi"])] = 100
+    termination_grace_period: GracePeriod = None
+
+    def on_demand_share(self) -> float:
+        """The share of the pool's capacity that its policy guarantees to be on-demand."""
+        return on_demand_share(self)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Pool:
+        """The rules across fields, first failure wins (each has a twin in variables.tf)."""
+        mix, limits = self.capacity_mix, self.limits
+        if self.gpu and not any(t.key == GPU_TAINT_KEY and t.effect == "NoSchedule" for t in self.taints):
+            raise problem(M["pools.*.taints/gpu"], "taints")
+        if self.gpu and limits.gpu is None:
+            raise problem(M["pools.*.limits.gpu/gpu"], "limits", "gpu")
+        if mix.policy == "ratio":
+            for res, value in limits.values().items():
+                if value < 2:
+                    raise problem(f"{M['pools.*.limits/ratio']}, got {value}", "limits", res)
+        if mix.policy == "on-demand-baseline":
+            for res, base, limit in (("cpu", mix.baseline_cpu, limits.cpu), ("gpu", mix.baseline_gpu, limits.gpu)):
+                if base is None or (limit is not None and base <= limit):
+                    continue
+                why = "limits.gpu is not set" if limit is None else f"baseline_{res} {base} exceeds limits.{res}"
+                raise problem(f"{M[f'pools.*.capacity_mix.baseline_{res}/limit']} "
+                              f"({'not set' if limit is None else limit}, at least 1), but {why}",
+                              "capacity_mix", f"baseline_{res}")
+        return self
+
+
+class Karpenter(Strict):
+    chart_version: ChartVersion = "1.14.1"
+    namespace: Namespace = "kube-system"
+    min_on_demand_share: Annotated[Share, expect(M["min_on_demand_share"])] = 0.0
+    pools: dict[Name, Pool] = Field(min_length=1)
+
+    @field_validator("pools", mode="before")
+    @classmethod
+    def _some_pools(cls, value: object) -> object:
+        if isinstance(value, Mapping) and not value:
+            raise problem(M["pools"])
+        return value
+
+    @model_validator(mode="after")
+    def _on_demand_floor(self) -> Karpenter:
+        for name, pool in sorted(self.pools.items()):
+            share = pool.on_demand_share()
+            if share + EPS < self.min_on_demand_share:
+                raise problem(f"on-demand share {share:.2f} {M['pools.*.capacity_mix/min_share']} "
+                              f"{self.min_on_demand_share:.2f} (policy {pool.capacity_mix.policy})",
+                              "pools", name, "capacity_mix")
+        return self
+
+
+# --------------------------------------------------------------------------- shares
+
+
+def spread_buckets(spot_share: float) -> tuple[int, int]:
+    """(spot buckets k, total buckets n) of a ratio pool (0 < spot_share < 1).
+
+    n is the smallest n <= 20 with spot_share * n whole, else 20 with k rounded; k is kept
+    within 1..n-1 so both NodePools get at least one capacity-spread value.
+    """
+    n = next((n for n in range(1, SPREAD_MAX_BUCKETS + 1)
+              if abs(spot_share * n - math.floor(spot_share * n + 0.5)) < EPS), SPREAD_MAX_BUCKETS)
+    k = math.floor(spot_share * n + 0.5)
+    return min(max(k, 1), n - 1), n
+
+
+def on_demand_share(pool: Pool | Mapping[str, Any]) -> float:
+    """The share of a pool's capacity its policy guarantees to be on-demand.
+
+    ``pool`` is a :class:`Pool` or a pool of the contract (a tfvars mapping). ``on-demand``
+    1, ``spot`` and ``spot-first`` 0. ``ratio``: ``(n - k) / n`` of :func:`spread_buckets`
+    (equal to ``1 - spot_share`` when ``spot_share * n`` is whole for some ``n <= 20``),
+    the share of the spread domain and of the limits the on-demand NodePool gets.
+    ``on-demand-baseline``: baseline over limit, GPUs when the pool is a GPU pool with
+    ``baseline_gpu`` (or ``baseline_gpu`` is the only baseline), else CPUs; the spot
+    NodePool gets only ``limit - baseline``, so at full use the on-demand part is exactly
+    that share and below it more (the baseline fills first).
+    """
+    if isinstance(pool, Pool):
+        mix, limits, gpu = pool.capacity_mix.model_dump(), pool.limits.model_dump(), pool.gpu
+    else:
+        mix, limits, gpu = pool["capacity_mix"], pool["limits"], bool(pool.get("gpu"))
+    policy = mix["policy"]
+    if policy == "on-demand":
+        return 1.0
+    if policy in ("spot", "spot-first"):
+        return 0.0
+    if policy == "ratio":
+        k, n = spread_buckets(float(mix["spot_share"]))
+        return (n - k) / n
+    base_cpu, base_gpu = mix.get("baseline_cpu"), mix.get("baseline_gpu")
+    if base_gpu is not None and limits.get("gpu") and (gpu or base_cpu is None):
+        return float(base_gpu) / float(limits["gpu"])
+    if base_cpu is not None and limits.get("cpu"):
+        return float(base_cpu) / float(limits["cpu"])
+    return 0.0
+
+
+# --------------------------------------------------------------------------- the contract's object
+
+
+def validate_karpenter(data: object) -> tuple[Karpenter | None, list[str]]:
+    """Validate the contract's ``karpenter`` object: the model, or one line per problem.
+
+    Lines read ``karpenter.<key path>: <message>``, as the settings loader words them.
+    """
+    try:
+        return Karpenter.model_validate(data), []
+    except ValidationError as exc:
+        return None, [one_line(err, ("karpenter",)) for err in exc.errors()]
