@@ -672,8 +672,9 @@ def on_demand_share(pools: list[dict[str, Any]]) -> float:
 
     - one NodePool: 1.0 if it allows only on-demand, else 0.0 (Karpenter prefers spot);
     - a ``capacity-spread`` split: on-demand spread values over all spread values;
-    - an on-demand NodePool next to a spot one: the on-demand limit over the largest limit
-      of the group (GPU limits for GPU pools, else CPU); an unlimited on-demand pool is 1.0.
+    - an on-demand NodePool next to a spot one: the on-demand limit over the sum of the
+      group's limits (GPU limits for GPU pools, else CPU): a split divides the pool's limits
+      between its NodePools (baseline + rest, or k/n); an unlimited on-demand pool is 1.0.
     """
     on_demand = [p for p in pools if "spot" not in capacity_types(p)]
     if not on_demand:
@@ -692,5 +693,5 @@ def on_demand_share(pools: list[dict[str, Any]]) -> float:
     ceilings = [_limit(p, resource) for p in pools]
     if any(v is None for v in ceilings):
         return 0.0
-    ceiling = max(v or 0.0 for v in ceilings)
+    ceiling = sum(v or 0.0 for v in ceilings)
     return sum(v or 0.0 for v in od_limits) / ceiling if ceiling else 0.0
