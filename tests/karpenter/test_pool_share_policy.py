@@ -38,7 +38,7 @@ def _pools() -> list[Any]:
     params = []
     for path in FIXTURES:
         inputs = json.loads(path.read_text(encoding="utf-8"))
-        for name, pool in sorted(inputs["karpenter"]["pools"].items()):
+        for name in sorted(inputs["karpenter"]["pools"]):
             params.append(pytest.param(inputs, name, id=f"{path.stem}/{name}"))
     return params
 
