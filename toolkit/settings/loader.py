@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from toolkit.errors import UserError
+from toolkit.errors import UserError, key_path, validation_error
 from toolkit.paths import Given
 from toolkit.settings.models import (
     GPU_TAINT_KEY,
@@ -42,38 +42,6 @@ class Origin:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
-
-
-def _fmt_path(loc: Iterable[str | int]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    kind = err.get("type", "")
-    msg = str(err.get("msg", "invalid value"))
-    if kind == "extra_forbidden":
-        return "unknown key (check the spelling; see `infra config schema`)"
-    if kind == "missing":
-        return "required key is missing"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        got = err.get("input")
-        if isinstance(got, (dict, list)):
-            return f"{msg} (got {type(got).__name__})"
-        return f"{msg} (got {type(got).__name__} {got!r})"
-    if kind == "string_pattern_mismatch":
-        got = err.get("input")
-        return f"{got!r} does not match the expected pattern {err.get('ctx', {}).get('pattern')}"
-    if kind == "literal_error":
-        return f"{msg} (got {err.get('input')!r})"
-    return msg
 
 
 class Layers:
@@ -124,15 +92,7 @@ def validate_doc(model: type[BaseModel], doc: YamlDoc, data: Any | None = None, 
     try:
         return model.model_validate(doc.data if data is None else data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        line = 1
-        for n in range(len(loc), -1, -1):
-            if prefix + loc[:n] in doc.lines:
-                line = doc.lines[prefix + loc[:n]]
-                break
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise UserError(f"{doc.path}:{line}: {_fmt_path(prefix + loc)}: {_describe(err)}{more}") from None
+        raise validation_error(exc, doc.path, prefix=prefix, lines=doc.lines, explain=True) from None
 
 
 @dataclass(frozen=True)
@@ -285,22 +245,18 @@ class Project:
         try:
             return RegionSettings.model_validate(layers.data)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = tuple(err["loc"])
-            where = layers.origin(loc, fallback)
-            more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-            raise UserError(f"{where}: {_fmt_path(loc)}: {_describe(err)}{more}") from None
+            raise validation_error(exc, lambda loc: layers.origin(loc, fallback), explain=True) from None
 
     def _check_zone(self, s: RegionSettings, zone: str, layers: Layers, path: Path) -> None:
         def check(regions: list[str], loc: KeyPath) -> None:
             for i, key in enumerate(regions):
                 where = layers.origin(loc + (i,), Origin(path, 1))
                 if key not in self.catalog.regions:
-                    raise UserError(f"{where}: {_fmt_path(loc + (i,))}: unknown region {key!r}; valid regions: "
+                    raise UserError(f"{where}: {key_path(loc + (i,))}: unknown region {key!r}; valid regions: "
                                     f"{', '.join(sorted(self.catalog.regions))}")
                 other = self.catalog.regions[key].zone
                 if other != zone:
-                    raise UserError(f"{where}: {_fmt_path(loc + (i,))}: replica region {key!r} is in zone {other!r}, "
+                    raise UserError(f"{where}: {key_path(loc + (i,))}: replica region {key!r} is in zone {other!r}, "
                                     f"outside this region's residency zone {zone!r}")
 
         for name, key in s.kms.keys.items():
