@@ -9,13 +9,16 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import InfraError
 from toolkit.paths import Given, cache_dir
 from toolkit.plan.mode import Mode, choose_mode, prepare_sandbox
 from toolkit.plan.pipeline import PlanOptions, Progress, RegionResult, plan_regions
 from toolkit.settings import Project
+
+if TYPE_CHECKING:
+    from toolkit.adapters.checkov import CheckovProcess
 
 Log = Callable[[str], None]
 
@@ -79,26 +82,27 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
              remote_state: bool = False, terraform: Given | None = None, provider_schema: Given | None = None,
              lock_timeout: str | None = None, parallelism: int = 2, scan: bool = True,
              progress: Progress | None = None, log: Log | None = None) -> PlanRun:
-    from toolkit.scan.run import prewarmed_checkov
+    from toolkit.adapters.checkov import CheckovProcess
 
     opts = PlanOptions(mode=mode, remote_state=remote_state, terraform=terraform, lock_timeout=lock_timeout)
     if mode == "sandbox":
         opts.install, opts.sandbox_env, opts.sandbox_info = prepare_sandbox(provider_schema)
     # The run's one checkov process starts now: its import overlaps the plans.
-    with prewarmed_checkov(project.root) if scan else contextlib.nullcontext():
+    with CheckovProcess.start(project.root) if scan else contextlib.nullcontext() as checkov:
         results = plan_regions(project, env, regions, artifacts, opts, parallelism=parallelism, progress=progress)
         ok_regions = [r.region for r in results if r.status == "ok"]
-        note = scan_after_plan(project.root, artifacts, env, ok_regions, log) if scan and ok_regions else None
+        note = scan_after_plan(project.root, artifacts, env, ok_regions, log, checkov) if scan and ok_regions else None
     return PlanRun(env, mode, results, note)
 
 
-def scan_after_plan(root: Path, artifacts: Path, env: str, regions: list[str], log: Log | None) -> ScanNote:
+def scan_after_plan(root: Path, artifacts: Path, env: str, regions: list[str], log: Log | None,
+                    checkov: CheckovProcess | None = None) -> ScanNote:
     from toolkit.scan.run import scan_regions
 
     if log:
         log(f"policy scan: checkov over modules, stack, {len(regions)} plan(s) and manifests...")
     try:
-        results = scan_regions(root, artifacts, env, regions, cache_dir=scan_cache(), progress=log)
+        results = scan_regions(root, artifacts, env, regions, cache_dir=scan_cache(), progress=log, checkov=checkov)
     except InfraError as exc:
         # The plans are done and their artifacts written: report them, then fail on the scan.
         return ScanNote(error=str(exc))
