@@ -50,7 +50,7 @@ def _waivers(root: Path, *entries: tuple[str, dt.date]) -> Path:
         f"    reason: migration\n    owner: platform\n    expires: {expires.isoformat()}\n"
         for wid, expires in entries
     )
-    path.write_text("waivers:\n" + (body or "  []\n") if body else "waivers: []\n")
+    path.write_text("waivers:\n" + body if body else "waivers: []\n")
     return path
 
 
@@ -88,7 +88,10 @@ def test_gate_without_waivers_file_honours_the_recorded_expiry(tmp_path: Path) -
     assert gate.evaluate(live, "prod", today=TODAY).passed
 
 
-def _key(region: str, check_id: str, resource: str, source: str, file: str | None, line: int | None) -> tuple:
+Key = tuple[str, str, str, str, str | None, int | None]
+
+
+def _key(region: str, check_id: str, resource: str, source: str, file: str | None, line: int | None) -> Key:
     return (region, check_id, resource, source, file, line)
 
 
