@@ -48,10 +48,6 @@ def atomic_write_json(path: Path, data: Any, mode: int = 0o644) -> None:
     atomic_write_text(path, dump_json(data), mode)
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

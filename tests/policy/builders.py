@@ -293,7 +293,7 @@ def summary(
         "protected_changes": protected,
         "by_type": {},
         "terraform_version": "1.15.5",
-        "provider": {},
+        "provider": {"source": "registry.terraform.io/hashicorp/aws"},
         "plan_sha256": "0" * 64,
         "generated_at": "2026-11-29T12:00:00Z",
     }

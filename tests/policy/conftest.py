@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.policy import builders
+from toolkit.adapters import checkov
 from toolkit.scan import run as scan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,9 +133,9 @@ def fixture_results() -> dict[tuple[str, str], list[dict[str, Any]]]:
     """checkov once over every per-check fixture; records keyed by (fixture check id, pass|fail)."""
     files = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".json", ".yaml"))
     context = {"files": {str(f): PROD_US for f in files}}
-    reports = scan.run_checkov(REPO, files, POLICY_DIR / "checks", context)
+    reports = checkov.run_checkov(REPO, files, POLICY_DIR / "checks", context)
     out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for rec in scan._records(reports):
+    for rec in checkov.records(reports):
         rel = Path(rec["abs_path"]).resolve().relative_to(FIXTURES)
         out[(rel.parts[0], rel.parts[1])].append(rec)
     return out
@@ -180,7 +181,7 @@ def mini_project(tmp_path_factory: pytest.TempPathFactory) -> MiniProject:
     )
     regions = [*CLEAN_REGIONS, *SEEDED, "misplaced"]
     results = scan.scan_regions(root, artifacts, "prod", regions)
-    return MiniProject(root, artifacts, results, scan.checkov_runs)
+    return MiniProject(root, artifacts, results, checkov.runs)
 
 
 @pytest.fixture()

@@ -14,6 +14,7 @@ import pytest
 from tests.policy.conftest import CLEAN_REGIONS, SEEDED, SEEDED_ALSO, MiniProject
 from toolkit.errors import UserError
 from toolkit.gate import decision as gate
+from toolkit.gate.markdown import to_markdown
 from toolkit.scan import run as scan
 
 TODAY = date(2026, 11, 29)
@@ -84,7 +85,7 @@ def test_waived_protected_change_passes_and_is_listed(project: MiniProject) -> N
     assert decision.passed, decision.reason
     assert [w.id for w in decision.stale_waivers] == ["W-stale"]
     assert [w.id for w in decision.expiring_waivers] == ["W-destroy"]
-    md = gate.to_markdown(decision)
+    md = to_markdown(decision)
     assert "W-destroy" in md and "W-stale" in md and "2026-12-15" in md
 
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, SCHEMA
+from toolkit.adapters import checkov
 from toolkit.gate import decision as gate
 from toolkit.scan import run as scan
 
@@ -140,9 +141,9 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                 out / "prod" / "us-east", out / "prod" / name, ignore=shutil.ignore_patterns("tfplan", "work")
             )
             seed(out / "prod" / name)
-        before = scan.checkov_runs
+        before = checkov.runs
         scan.scan_regions(REPO, out, "prod", ["us-east", "eu-west", *SEEDS])
-        assert scan.checkov_runs == before + 1
+        assert checkov.runs == before + 1
         yield out
     finally:
         for key, value in saved.items():

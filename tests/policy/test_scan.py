@@ -9,9 +9,11 @@ import pytest
 
 from tests.policy import builders
 from tests.policy.conftest import CLEAN_REGIONS, SEEDED, MiniProject
-from toolkit.artifacts.findings import load_severity_map
+from toolkit.adapters import checkov
 from toolkit.errors import UserError
+from toolkit.policy.severity import load_severity_map
 from toolkit.scan import run as scan
+from toolkit.scan.prepare import prepare_plan
 
 FINDING_KEYS = {
     "check_id",
@@ -37,7 +39,7 @@ def test_one_checkov_run_for_all_regions(mini_project: MiniProject) -> None:
 def test_findings_json_follows_the_contract(mini_project: MiniProject) -> None:
     doc = json.loads((mini_project.artifacts / "prod" / "us-east" / "findings.json").read_text())
     assert doc["schema_version"] == 1 and doc["environment"] == "prod" and doc["region"] == "us-east"
-    assert doc["mode"] == "sandbox" and doc["checkov_version"] == scan.checkov_version()
+    assert doc["mode"] == "sandbox" and doc["checkov_version"] == checkov.version()
     assert "plan.json" in doc["inputs"] and "modules/kms/main.tf" in doc["inputs"]
     assert all(not Path(p).is_absolute() for p in doc["inputs"])
     assert doc["findings"] and all(set(f) == FINDING_KEYS for f in doc["findings"])
@@ -75,7 +77,7 @@ def test_prepare_plan_marks_nested_unknowns(tmp_path: Path) -> None:
 
     source = tmp_path / "plan.json"
     source.write_text(json.dumps(builders.plan_doc(unknown_key_resources(), unknown=UNKNOWN_KEY)))
-    scan.prepare_plan(source, tmp_path / "out" / "plan.json")
+    prepare_plan(source, tmp_path / "out" / "plan.json")
     prepared = json.loads((tmp_path / "out" / "plan.json").read_text())
     values = {
         r["type"]: r["values"]
@@ -107,12 +109,12 @@ def test_hcl_and_manifest_findings_have_locations(mini_project: MiniProject) -> 
 
 
 def test_second_scan_of_unchanged_inputs_does_not_run_checkov(project: MiniProject) -> None:
-    before = scan.checkov_runs
+    before = checkov.runs
     results = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east", "rotation"])
-    assert scan.checkov_runs == before
+    assert checkov.runs == before
     assert all(r.cache_hit and r.checkov_runs == 0 for r in results.values())
-    assert [f.to_dict() for f in results["rotation"].findings] == [
-        f.to_dict() for f in project.results["rotation"].findings
+    assert [f.model_dump() for f in results["rotation"].findings] == [
+        f.model_dump() for f in project.results["rotation"].findings
     ]
 
 
@@ -123,9 +125,9 @@ def test_changed_region_is_rescanned_alone(project: MiniProject) -> None:
         "us-west",
         resources=builders.modified(builders.clean_resources("prod-us-west"), "aws_kms_key", deletion_window_in_days=7),
     )
-    before = scan.checkov_runs
+    before = checkov.runs
     results = scan.scan_regions(project.root, project.artifacts, "prod", ["us-east", "us-west"])
-    assert scan.checkov_runs == before + 1
+    assert checkov.runs == before + 1
     assert results["us-east"].cache_hit and not results["us-west"].cache_hit
     assert any(f.check_id == "CKV_INFRA_14" for f in results["us-west"].failed)
 
@@ -136,9 +138,9 @@ def test_waivers_apply_without_rescanning(project: MiniProject) -> None:
         "  - id: W-1\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.aws_kms_key.*'\n"
         "    regions: [rotation]\n    reason: key layout migration\n    owner: platform\n    expires: 2099-01-01\n"
     )
-    before = scan.checkov_runs
+    before = checkov.runs
     result = scan.scan_regions(project.root, project.artifacts, "prod", ["rotation"])["rotation"]
-    assert scan.checkov_runs == before
+    assert checkov.runs == before
     waived = [f for f in result.findings if f.check_id == "CKV_INFRA_13" and f.source == "plan"]
     assert [f.status for f in waived] == ["waived"] and waived[0].waiver and waived[0].waiver.id == "W-1"
 

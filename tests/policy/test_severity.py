@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.policy.conftest import POLICY_DIR
-from toolkit.artifacts.findings import load_severity_map
+from toolkit.policy.severity import load_severity_map
 
 RANK = {"INFO": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.artifacts.findings import Finding, SeverityMap, load_severity_map
+from toolkit.artifacts.findings import Finding
 from toolkit.errors import UserError
+from toolkit.policy.severity import SeverityMap, load_severity_map
 from toolkit.policy.waivers import (
     Waiver,
     apply_waivers,
@@ -27,7 +28,8 @@ def finding(
     region: str = "us-east",
     status: str = "failed",
 ) -> Finding:
-    return Finding(check, "t", "HIGH", "prod", region, resource, "modules/kms/main.tf", 7, status, "plan")  # type: ignore[arg-type]
+    return Finding(check_id=check, title="t", severity="HIGH", environment="prod", region=region, resource=resource,
+                   file="modules/kms/main.tf", line=7, status=status, source="plan")  # type: ignore[arg-type]
 
 
 def waiver(**kw: object) -> Waiver:
@@ -120,7 +122,7 @@ def test_waiver_file_loads(tmp_path: Path) -> None:
             "  - {id: W-1, check_id: D, resource: r, reason: r, owner: o, expires: 2027-01-01}\n",
             r"duplicate waiver id 'W-1'",
         ),
-        ("waivers: [\n", r"invalid YAML"),
+        ("waivers: [\n", r"malformed YAML"),  # the strict reader's wording (was "invalid YAML")
     ],
 )
 def test_waiver_file_errors_are_one_line(tmp_path: Path, body: str, message: str) -> None:

@@ -21,9 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from toolkit.artifacts import layout as files
+from toolkit.artifacts.io import write_artifact
+from toolkit.artifacts.layout import RegionLayout
+from toolkit.artifacts.summary import Status, Summary
+from toolkit.artifacts.terraform import write_plan_sha256
 from toolkit.errors import InfraError
-from toolkit.fsutil import atomic_write_json, atomic_write_text, sha256_file
-from toolkit.paths import Given, region_dir
+from toolkit.fsutil import atomic_write_text, dump_json, sha256_file
+from toolkit.paths import Given
 from toolkit.plan.mode import SANDBOX_BANNER, Mode
 from toolkit.plan.summary import markdown, summarise
 from toolkit.plan.workdir import stage_workdir
@@ -33,7 +38,7 @@ from toolkit.settings import Project, RegionConfig
 Progress = Callable[[str, str], None]  # (region, stage)
 
 # Outputs of a previous run that must not outlive a new one (findings.json judged an older plan).
-PLAN_OUTPUTS = ("tfplan", "plan.json", "plan.sha256", "summary.json", "summary.md", "findings.json")
+PLAN_OUTPUTS = files.PLAN_OUTPUTS
 
 
 @dataclass
@@ -65,24 +70,25 @@ class RegionResult:
     status: Literal["ok", "failed"]
     stage: str
     error: str | None = None
-    summary: dict[str, Any] | None = None
+    plan: Summary | None = None
     seconds: float = 0.0
 
     @property
+    def summary(self) -> dict[str, Any] | None:
+        """``summary.json`` as JSON (the plan command prints from it)."""
+        return self.plan.model_dump(mode="json") if self.plan else None
+
+    @property
     def has_changes(self) -> bool:
-        if not self.summary:
-            return False
-        c = self.summary["counts"]
-        # As terraform plan -detailed-exitcode: output-only changes are changes too.
-        return bool(c["add"] or c["change"] or c["destroy"] or self.summary.get("output_changes"))
+        return self.plan is not None and self.plan.has_changes
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"environment": self.environment, "region": self.region, "status": self.status,
                                "stage": self.stage, "error": self.error, "seconds": round(self.seconds, 2)}
-        if self.summary:
-            out["counts"] = self.summary["counts"]
-            out["protected_changes"] = self.summary["protected_changes"]
-            out["mode"] = self.summary["mode"]
+        if self.plan:
+            out["counts"] = self.plan.counts.model_dump()
+            out["protected_changes"] = [c.model_dump() for c in self.plan.protected_changes]
+            out["mode"] = self.plan.mode
         return out
 
 
@@ -140,12 +146,12 @@ def _now() -> str:
 def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: PlanOptions,
                 progress: Progress | None = None) -> RegionResult:
     """Run the whole pipeline for one region; never raises for a region-level failure."""
-    out = region_dir(artifacts, cfg.environment, cfg.region)
+    layout = RegionLayout.of(artifacts, cfg.environment, cfg.region)
+    out = layout.root
     out.mkdir(parents=True, exist_ok=True)
-    log_file = out / "plan.log"
     started = time.monotonic()
     # One run per region directory at a time: a second run would delete the first one's outputs.
-    lock_fh = open(out / ".lock", "a+")  # noqa: SIM115 - held for the whole pipeline
+    lock_fh = open(layout / files.LOCK, "a+")  # noqa: SIM115 - held for the whole pipeline
     try:
         fcntl.flock(lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -153,15 +159,16 @@ def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: Plan
         message = f"another infra run is using {out}; wait for it or use another --artifacts directory"
         return RegionResult(cfg.environment, cfg.region, "failed", "lock", message, None, 0.0)
     try:
-        return _plan_region_locked(project, cfg, out, log_file, started, opts, progress)
+        return _plan_region_locked(project, cfg, layout, started, opts, progress)
     finally:
         lock_fh.close()
 
 
-def _plan_region_locked(project: Project, cfg: RegionConfig, out: Path, log_file: Path, started: float,
+def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayout, started: float,
                         opts: PlanOptions, progress: Progress | None) -> RegionResult:
     from toolkit.adapters.terraform.runner import Terraform, resolve_engine
 
+    out, log_file = layout.root, layout.plan_log
     stage = "render"
 
     def step(name: str) -> None:
@@ -169,13 +176,12 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, out: Path, log_file
         stage = name
         if progress:
             progress(cfg.region, name)
-        atomic_write_json(out / "status.json", {"status": "running", "stage": name, "error": None,
-                                                "mode": opts.mode, "updated_at": _now()})
+        write_artifact(layout.status, Status(status="running", stage=name, mode=opts.mode, updated_at=_now()))
 
     try:
         step("render")
         for stale in PLAN_OUTPUTS:
-            (out / stale).unlink(missing_ok=True)
+            (layout / stale).unlink(missing_ok=True)
         log_file.write_text(f"# infra plan {cfg.environment}/{cfg.region} ({opts.mode}) {_now()}\n",
                             encoding="utf-8")
         rendered = render_region(project, cfg, out)
@@ -194,13 +200,13 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, out: Path, log_file
         override = stack / "backend_override.tf"
         init_args = ["init", "-no-color", "-input=false", "-reconfigure"]
         if opts.mode == "sandbox" and not opts.remote_state:
-            state = (out / "sandbox.tfstate").resolve()
+            state = (layout / files.SANDBOX_STATE).resolve()
             from toolkit.render.inputs import hcl_string
 
             atomic_write_text(override, "# sandbox: local state (generated)\nterraform {\n  backend \"local\" {\n"
                                         f"    path = {hcl_string(str(state))}\n  }}\n}}\n")
         else:
-            init_args.append(f"-backend-config={(out / 'backend.hcl').resolve()}")
+            init_args.append(f"-backend-config={layout.backend.resolve()}")
             extra = _endpoint_backend_config(os.environ)
             if extra:
                 atomic_write_text(stack / "backend-endpoints.hcl", extra)
@@ -215,10 +221,10 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, out: Path, log_file
             tf.run(init_args)
             atomic_write_text(marker, fingerprint + "\n")
         step("plan")
-        plan_file = out / "tfplan"
+        plan_file = layout.tfplan
         # Terraform writes the plan file (cleartext values) with the default umask: let it
         # write into a private directory, then move it into place as 0600.
-        private = out / ".private"
+        private = layout / files.PRIVATE
         private.mkdir(mode=0o700, exist_ok=True)
         private.chmod(0o700)
         tmp_plan = private / "tfplan.tmp"
@@ -227,35 +233,31 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, out: Path, log_file
                 # plan and show start the provider several times; in sandbox mode one plugin
                 # process (private unix socket) serves them all.
                 tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file)
-                tf_run.plan(tmp_plan, var_files=[out / "terraform.tfvars.json"], lock_timeout=opts.lock_timeout)
+                tf_run.plan(tmp_plan, var_files=[layout.tfvars], lock_timeout=opts.lock_timeout)
                 os.chmod(tmp_plan, 0o600)
                 os.replace(tmp_plan, plan_file)
                 step("show")
                 plan_json = tf_run.show_json(plan_file)
         finally:
             tmp_plan.unlink(missing_ok=True)
-        from toolkit.fsutil import dump_json
-
-        atomic_write_text(out / "plan.json", dump_json(plan_json), mode=0o600)
+        atomic_write_text(layout.plan_json, dump_json(plan_json), mode=0o600)
         digest = sha256_file(plan_file)
-        atomic_write_text(out / "plan.sha256", f"{digest}  tfplan\n")
+        write_plan_sha256(layout.plan_sha256, digest)
         step("summary")
-        summary = summarise(plan_json)
-        summary.update({
-            "schema_version": 1, "mode": opts.mode, "environment": cfg.environment, "region": cfg.region,
+        summary = Summary.model_validate({
+            **summarise(plan_json), "mode": opts.mode, "environment": cfg.environment, "region": cfg.region,
             "aws_region": cfg.aws_region, "terraform_version": plan_json.get("terraform_version"),
             "provider": (opts.sandbox_info if opts.mode == "sandbox"
                          else {"source": "registry.terraform.io/hashicorp/aws"}),
             "plan_sha256": digest, "generated_at": _now(),
             "inputs_sha256": {p.name: sha256_file(p) for p in rendered.files if p.parent == out},
+            "banner": SANDBOX_BANNER if opts.mode == "sandbox" else None,
         })
-        if opts.mode == "sandbox":
-            summary["banner"] = SANDBOX_BANNER
-        atomic_write_json(out / "summary.json", summary)
-        atomic_write_text(out / "summary.md", markdown(summary))
+        write_artifact(layout.summary, summary)
+        atomic_write_text(layout.summary_md, markdown(summary.model_dump(mode="json")))
         elapsed = time.monotonic() - started
-        atomic_write_json(out / "status.json", {"status": "ok", "stage": "done", "error": None, "mode": opts.mode,
-                                                "seconds": round(elapsed, 2), "updated_at": _now()})
+        write_artifact(layout.status, Status(status="ok", stage="done", mode=opts.mode, seconds=round(elapsed, 2),
+                                             updated_at=_now()))
         if progress:
             progress(cfg.region, "done")
         return RegionResult(cfg.environment, cfg.region, "ok", "done", None, summary, elapsed)
@@ -270,9 +272,8 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, out: Path, log_file
             first = str(exc).splitlines()[0] if str(exc) else ""
             message = f"unexpected {type(exc).__name__}: {first} (see {log_file.name})"
         elapsed = time.monotonic() - started
-        atomic_write_json(out / "status.json", {"status": "failed", "stage": stage, "error": message,
-                                                "mode": opts.mode, "log": log_file.name,
-                                                "seconds": round(elapsed, 2), "updated_at": _now()})
+        write_artifact(layout.status, Status(status="failed", stage=stage, error=message, mode=opts.mode,
+                                             log=log_file.name, seconds=round(elapsed, 2), updated_at=_now()))
         if progress:
             progress(cfg.region, "failed")
         return RegionResult(cfg.environment, cfg.region, "failed", stage, message, None, elapsed)
@@ -313,10 +314,10 @@ def plan_regions(project: Project, env: str, regions: list[str], artifacts: Path
 def table_rows(results: list[RegionResult]) -> list[list[str]]:
     rows = []
     for r in results:
-        if r.summary:
-            c = r.summary["counts"]
-            rows.append([f"{r.environment}/{r.region}", r.summary["mode"], "ok", str(c["add"]), str(c["change"]),
-                         str(c["destroy"]), str(c["replace"]), str(len(r.summary["protected_changes"])),
+        if r.plan:
+            c = r.plan.counts
+            rows.append([f"{r.environment}/{r.region}", r.plan.mode, "ok", str(c.add), str(c.change),
+                         str(c.destroy), str(c.replace), str(len(r.plan.protected_changes)),
                          f"{r.seconds:.1f}s"])
         else:
             rows.append([f"{r.environment}/{r.region}", "", f"failed at {r.stage}", "", "", "", "", "",

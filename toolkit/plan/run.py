@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import InfraError
 from toolkit.paths import Given, cache_dir
@@ -17,6 +17,9 @@ from toolkit.plan.mode import Mode, choose_mode, prepare_sandbox
 from toolkit.plan.pipeline import PlanOptions, Progress, RegionResult, plan_regions
 from toolkit.plan.workdir import check_stack, check_writable
 from toolkit.settings import Project
+
+if TYPE_CHECKING:
+    from toolkit.adapters.checkov import CheckovProcess
 
 Log = Callable[[str], None]
 SCAN_ROW = "policy scan"  # the progress line of the run's one checkov scan
@@ -83,7 +86,7 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
              progress: Progress | None = None, log: Log | None = None,
              on_start: Callable[[], None] | None = None) -> PlanRun:
     """Plan ``regions`` then scan them. ``on_start`` runs once the project and artifacts passed their checks."""
-    from toolkit.scan.run import prewarmed_checkov
+    from toolkit.adapters.checkov import CheckovProcess
 
     check_stack(project.root)
     check_writable(artifacts / env)
@@ -93,26 +96,27 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
     if on_start:
         on_start()
     # The run's one checkov process starts now: its import overlaps the plans.
-    with prewarmed_checkov(project.root) if scan else contextlib.nullcontext():
+    with CheckovProcess.start(project.root) if scan else contextlib.nullcontext() as checkov:
         results = plan_regions(project, env, regions, artifacts, opts, parallelism=parallelism, progress=progress)
         ok_regions = [r.region for r in results if r.status == "ok"]
         note = None
         if scan and ok_regions:
             if progress:
                 progress(SCAN_ROW, "scanning")
-            note = scan_after_plan(project.root, artifacts, env, ok_regions, log)
+            note = scan_after_plan(project.root, artifacts, env, ok_regions, log, checkov)
             if progress:
                 progress(SCAN_ROW, "failed" if note.error else "done")
     return PlanRun(env, mode, results, note)
 
 
-def scan_after_plan(root: Path, artifacts: Path, env: str, regions: list[str], log: Log | None) -> ScanNote:
+def scan_after_plan(root: Path, artifacts: Path, env: str, regions: list[str], log: Log | None,
+                    checkov: CheckovProcess | None = None) -> ScanNote:
     from toolkit.scan.run import scan_regions
 
     if log:
         log(f"policy scan: checkov over modules, stack, {len(regions)} plan(s) and manifests...")
     try:
-        results = scan_regions(root, artifacts, env, regions, cache_dir=scan_cache(), progress=log)
+        results = scan_regions(root, artifacts, env, regions, cache_dir=scan_cache(), progress=log, checkov=checkov)
     except InfraError as exc:
         # The plans are done and their artifacts written: report them, then fail on the scan.
         return ScanNote(error=str(exc))

@@ -8,7 +8,8 @@ replaces every sensitive one with ``(sensitive)``).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 PROTECTED_TYPES = frozenset({
     "aws_kms_key", "aws_kms_replica_key", "aws_eks_cluster", "aws_s3_bucket",
@@ -25,7 +26,17 @@ def action_of(actions: list[str]) -> str:
     return "+".join(actions)
 
 
-def summarise(plan: dict[str, Any]) -> dict[str, Any]:
+class PlanChanges(TypedDict):
+    """The part of ``summary.json`` read from the plan (:class:`toolkit.artifacts.summary.Summary`)."""
+
+    counts: dict[str, int]
+    changes: list[dict[str, str]]
+    by_type: dict[str, dict[str, int]]
+    protected_changes: list[dict[str, str]]
+    output_changes: list[str]
+
+
+def summarise(plan: Mapping[str, Any]) -> PlanChanges:
     changes = []
     for rc in plan.get("resource_changes", []):
         if rc.get("mode") == "data":
@@ -55,13 +66,14 @@ def summarise(plan: dict[str, Any]) -> dict[str, Any]:
                                      if change.get("actions") not in (["no-op"], None))}
 
 
-def plan_line(counts: dict[str, int]) -> str:
+def plan_line(counts: Mapping[str, int]) -> str:
     if not counts["add"] and not counts["change"] and not counts["destroy"]:
         return "No changes. Your infrastructure matches the configuration."
     return f"Plan: {counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy."
 
 
-def markdown(summary: dict[str, Any]) -> str:
+def markdown(summary: Mapping[str, Any]) -> str:
+    """``summary.md`` from the JSON of ``summary.json`` (or its plan part and identity)."""
     env, region = summary["environment"], summary["region"]
     lines = [f"### {env}/{region} ({summary['aws_region']})", ""]
     if summary["mode"] == "sandbox":

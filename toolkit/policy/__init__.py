@@ -1,0 +1,1 @@
+"""The policy material: waivers, severities and knobs (``policy/*.yaml``), read strictly."""

@@ -20,20 +20,27 @@ both) and manifest findings by ``Kind.namespace.name``.
 
 A waiver past its ``expires`` date no longer waives: the finding stays failed and
 names the expired waiver. A waiver that matched no failed finding is stale.
+
+Findings are judged again when the gate and the report read them (:func:`effective_status`,
+one rule for both): a finding the scan waived counts as failed once its waiver has expired
+or is no longer in ``policy/waivers.yaml``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import date, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from toolkit.artifacts.findings import Finding, WaiverRef, load_yaml_mapping, one_line_error
+from toolkit.artifacts.findings import Finding, Result, WaiverRef
+from toolkit.policy.files import read_policy_file
+
+ExpiryState = Literal["in_force", "expires_soon", "expired"]
 
 
 class Waiver(BaseModel):
@@ -103,13 +110,13 @@ def glob_match(pattern: str, value: str) -> bool:
 
 def load_waivers(path: Path) -> list[Waiver]:
     """The waivers of ``path``; a missing file means no waivers."""
-    if not path.is_file():
-        return []
-    data = load_yaml_mapping(path)
-    try:
-        return WaiverFile.model_validate(data).waivers
-    except ValidationError as exc:
-        raise one_line_error(path, exc) from None
+    return read_policy_file(path, WaiverFile).waivers
+
+
+def declared_waivers(path: Path) -> dict[str, Waiver] | None:
+    """The waivers of ``path`` by id; None when there is no such file (then a finding's
+    recorded waiver is judged by its recorded expiry alone)."""
+    return {w.id: w for w in load_waivers(path)} if path.is_file() else None
 
 
 def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today: date) -> list[Finding]:
@@ -121,22 +128,50 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
             live = next((w for w in waivers if w.matches(finding) and not w.is_expired(today)), None)
             expired = next((w for w in waivers if w.matches(finding) and w.is_expired(today)), None)
             if live is not None:
-                finding = replace(finding, status="waived", waiver=live.ref())
+                finding = finding.model_copy(update={"status": "waived", "waiver": live.ref()})
             elif expired is not None:
-                finding = replace(finding, waiver=expired.ref())
+                finding = finding.model_copy(update={"waiver": expired.ref()})
         out.append(finding)
     return out
 
 
-def used_waiver_ids(findings: Iterable[Finding]) -> set[str]:
-    return {f.waiver.id for f in findings if f.waiver is not None}
+def in_force_until(ref: WaiverRef, declared: Mapping[str, Waiver] | None) -> date | None:
+    """The expiry that counts today for a waiver a finding names: the one in ``declared`` (the
+    current ``policy/waivers.yaml``), None if the file no longer has it; without a file
+    (``declared`` is None), the expiry the scan recorded."""
+    if declared is None:
+        return ref.expires_on
+    current = declared.get(ref.id)
+    return current.expires if current is not None else None
+
+
+def effective_status(finding: Finding, declared: Mapping[str, Waiver] | None, today: date) -> Result:
+    """How a stored finding stands today: the gate and the report judge with this one rule.
+
+    Artifacts may come from another machine or an older run. A finding stored as waived
+    stays waived only while its waiver is in force (:func:`in_force_until`); otherwise it
+    counts as failed (it keeps its waiver reference, so a reason can name the waiver).
+    """
+    if finding.status != "waived":
+        return finding.status
+    until = in_force_until(finding.waiver, declared) if finding.waiver is not None else None
+    return "waived" if until is not None and until >= today else "failed"
+
+
+def recheck_waivers(findings: Iterable[Finding], declared: Mapping[str, Waiver] | None, today: date) -> list[Finding]:
+    """``findings`` with the status :func:`effective_status` gives them today."""
+    out: list[Finding] = []
+    for f in findings:
+        status = effective_status(f, declared, today)
+        out.append(f if status == f.status else f.model_copy(update={"status": status}))
+    return out
 
 
 def stale_waivers(
     waivers: Sequence[Waiver], findings: Iterable[Finding], environment: str, regions: Iterable[str]
 ) -> list[Waiver]:
     """Waivers for this environment (and a scanned region) that matched no failed finding."""
-    used = used_waiver_ids(findings)
+    used = {f.waiver.id for f in findings if f.waiver is not None}
     region_set = set(regions)
     return [
         w
@@ -147,11 +182,15 @@ def stale_waivers(
     ]
 
 
-def expiring_waivers(waivers: Sequence[Waiver], today: date, within_days: int = 30) -> list[Waiver]:
-    """Live waivers that expire within ``within_days`` days."""
-    horizon = today + timedelta(days=within_days)
-    return [w for w in waivers if today <= w.expires <= horizon]
+def expiry_state(expires: date | None, today: date, within_days: int) -> ExpiryState:
+    """``expired`` (also for no date), ``expires_soon`` (within ``within_days`` days) or ``in_force``."""
+    if expires is None or expires < today:
+        return "expired"
+    if (expires - today).days <= within_days:
+        return "expires_soon"
+    return "in_force"
 
 
-def expired_waivers(waivers: Sequence[Waiver], today: date) -> list[Waiver]:
-    return [w for w in waivers if w.is_expired(today)]
+def expiring_waivers(waivers: Sequence[Waiver], today: date, within_days: int) -> list[Waiver]:
+    """Live waivers that expire within ``within_days`` days (``policy.yaml: expiring_within_days``)."""
+    return [w for w in waivers if expiry_state(w.expires, today, within_days) == "expires_soon"]

@@ -1,126 +1,90 @@
 """Reading the per-region artifacts the report is built from.
 
-The formats are those of docs/contracts.md (``summary.json``, ``findings.json``,
-``plan.sha256``). Extra keys are tolerated, so a newer pipeline does not break an older
-report; missing or mistyped keys are ``UserError``s naming the file and the key path.
+The formats are those of docs/contracts.md, read through the models of
+:mod:`toolkit.artifacts` (``summary.json``, ``findings.json``, ``plan.sha256``, and
+``plan.json`` / ``terraform.tfvars.json`` when present): a missing or malformed file is a
+``UserError`` naming the file and the key path.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from toolkit.artifacts.findings import FindingsDocument
+from toolkit.artifacts.io import read_artifact, read_artifact_if_present
+from toolkit.artifacts.layout import RegionLayout
+from toolkit.artifacts.summary import Summary
+from toolkit.artifacts.terraform import TerraformPlan, TfVars, read_plan_sha256
 from toolkit.errors import UserError
 
-M = TypeVar("M", bound=BaseModel)
 
-
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Change(_Input):
-    address: str
-    type: str
-    action: str
-
-
-class ProviderInfo(_Input):
-    source: str
-    version: str | None = None
-    schema_path: str | None = None
-    schema_sha256: str | None = None
-
-
-class PlanSummary(_Input):
-    schema_version: int
-    mode: Literal["sandbox", "cloud"]
+@dataclass
+class RegionInputs:
     environment: str
     region: str
-    aws_region: str
-    counts: dict[str, int]
-    changes: list[Change]
-    protected_changes: list[Change] = Field(default_factory=list)
-    by_type: dict[str, dict[str, int]] = Field(default_factory=dict)
-    terraform_version: str | None = None
-    provider: ProviderInfo
+    layout: RegionLayout
+    summary: Summary
+    findings: FindingsDocument
     plan_sha256: str
-    generated_at: str
-    inputs_sha256: dict[str, str] = Field(default_factory=dict)
+    tfvars: TfVars = field(default_factory=TfVars)
+    secrets: set[str] = field(default_factory=set)
+
+    @property
+    def directory(self) -> Path:
+        return self.layout.root
+
+    @property
+    def scope(self) -> str:
+        return f"{self.environment}/{self.region}"
 
 
-class FindingWaiver(_Input):
-    id: str
-    reason: str
-    owner: str
-    expires: str
+def _has_artifacts(d: Path) -> bool:
+    layout = RegionLayout(d)
+    return layout.summary.is_file() or layout.findings.is_file()
 
 
-class Finding(_Input):
-    check_id: str
-    title: str
-    severity: str
-    environment: str
-    region: str
-    resource: str
-    file: str | None = None
-    line: int | None = None
-    status: Literal["passed", "failed", "waived"]
-    source: str
-    waiver: FindingWaiver | None = None
+def discover(artifacts_dir: Path, env: str | Sequence[str] | None,
+             regions: Sequence[str] | None) -> list[tuple[str, str, Path]]:
+    """The (environment, region, directory) triples to report on."""
+    if not artifacts_dir.is_dir():
+        raise UserError(f"{artifacts_dir}: no artifacts directory (run `infra plan` and `infra scan` first)")
+    if env is None:
+        envs = sorted(
+            d.name for d in artifacts_dir.iterdir()
+            if d.is_dir() and any(_has_artifacts(r) for r in d.iterdir() if r.is_dir())
+        )
+        if not envs:
+            raise UserError(f"{artifacts_dir}: no environment has plan or scan artifacts "
+                            "(run `infra plan` and `infra scan` first)")
+    else:
+        envs = [env] if isinstance(env, str) else list(env)
+    out: list[tuple[str, str, Path]] = []
+    for e in envs:
+        env_dir = artifacts_dir / e
+        if regions is not None:
+            names = list(regions)
+        else:
+            names = sorted(r.name for r in env_dir.iterdir() if r.is_dir() and _has_artifacts(r)) \
+                if env_dir.is_dir() else []
+        if not names:
+            raise UserError(f"{env_dir}: no region artifacts for environment {e!r} "
+                            "(run `infra plan` and `infra scan` first)")
+        out.extend((e, r, env_dir / r) for r in names)
+    return out
 
 
-class ScanFindings(_Input):
-    schema_version: int
-    mode: Literal["sandbox", "cloud"] | None = None
-    environment: str
-    region: str
-    inputs: dict[str, str] = Field(default_factory=dict)
-    checkov_version: str
-    findings: list[Finding]
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
-
-
-def load_model(path: Path, model: type[M], hint: str) -> M:
-    """Read ``path`` as ``model``; a missing file names the command that writes it."""
-    if not path.is_file():
-        raise UserError(f"{path}: file not found ({hint})")
-    data = read_json(path)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise UserError(f"{path}: {_loc(tuple(err['loc']))}: {err['msg']}{more}") from None
-
-
-def read_plan_sha256(path: Path) -> str:
-    if not path.is_file():
-        raise UserError(f"{path}: file not found (run `infra plan` first)")
-    text = path.read_text(encoding="utf-8").strip()
-    # Tolerate the `sha256sum` format "<hex>  tfplan".
-    digest = text.split()[0].lower() if text else ""
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise UserError(f"{path}: expected a 64-character hex sha256, got {text[:80]!r}")
-    return digest
+def load_region(environment: str, region: str, directory: Path) -> RegionInputs:
+    layout = RegionLayout(directory)
+    summary = read_artifact(layout.summary, Summary)
+    findings = read_artifact(layout.findings, FindingsDocument)
+    plan_sha = read_plan_sha256(layout.plan_sha256)
+    tfvars = read_artifact_if_present(layout.tfvars, TfVars) or TfVars()
+    plan = read_artifact_if_present(layout.plan_json, TerraformPlan)
+    secrets = sensitive_values(plan.root) if plan is not None else set()
+    return RegionInputs(environment, region, layout, summary, findings, plan_sha, tfvars, secrets)
 
 
 def sensitive_values(plan: Any) -> set[str]:

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from toolkit.artifacts.findings import Mode, Result
+
 SCHEMA_VERSION: Literal[1] = 1
 SCHEMA_ID = "https://infra-toolkit.dev/schemas/compliance-report/v1.json"
 
@@ -25,8 +27,6 @@ STATUS_LABELS: dict[str, str] = {
 # Worst first: the overall status of a control is the worst of its regions.
 STATUS_RANK: dict[str, int] = {"not_met": 0, "met_with_exception": 1, "met": 2, "not_applicable": 3}
 
-Result = Literal["passed", "failed", "waived"]
-Mode = Literal["sandbox", "cloud"]
 
 
 class _Model(BaseModel):
@@ -49,15 +49,6 @@ class Counts(_Model):
         return self.met + self.met_with_exception + self.not_met + self.not_applicable
 
 
-class WaiverRef(_Model):
-    """A waiver as recorded on a finding by the scan."""
-
-    id: str
-    reason: str
-    owner: str
-    expires: str = Field(description="Expiry date (YYYY-MM-DD) as written in policy/waivers.yaml.")
-
-
 class Evidence(_Model):
     """One check result on one resource."""
 
@@ -66,8 +57,8 @@ class Evidence(_Model):
     severity: str
     result: Result = Field(description="Result as recorded by the scan.")
     effective_result: Result = Field(
-        description="Result used for the status: 'failed' when the waiver expired before the "
-        "report was generated."
+        description="Result used for the status: 'failed' when the waiver had expired, or was no "
+        "longer in policy/waivers.yaml, when the report was generated."
     )
     resource: str = Field(description="Terraform resource address (or manifest object).")
     file: str | None = Field(description="Source file, relative to the project root.")
@@ -133,9 +124,10 @@ class WaiverInForce(_Model):
     owner: str
     expires: str
     state: Literal["in_force", "expires_soon", "expired", "unused"] = Field(
-        description="'expires_soon': within 30 days of generation; 'expired': no longer waives "
-        "(its findings count as failed); 'unused': in policy/waivers.yaml for these scopes but "
-        "matched no finding."
+        description="'expires_soon': within policy.yaml expiring_within_days (default 30) of "
+        "generation; 'expired': no longer waives (past its expiry or no longer in "
+        "policy/waivers.yaml; its findings count as failed); 'unused': in policy/waivers.yaml "
+        "for these scopes but matched no finding."
     )
     checks: list[str]
     resources: list[str]

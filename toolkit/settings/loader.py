@@ -22,9 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from toolkit.errors import UserError
+from toolkit.errors import UserError, key_path, validation_error
 from toolkit.paths import Given
-from toolkit.settings.messages import describe, error_loc, fmt_path
 from toolkit.settings.models import Catalog, EnvironmentFile, OrgDefaults, RegionSettings, StateNaming
 from toolkit.settings.pools import GPU_TAINT_KEY
 from toolkit.settings.yamlio import KeyPath, YamlDoc, read_yaml
@@ -87,15 +86,7 @@ def validate_doc(model: type[BaseModel], doc: YamlDoc, data: Any | None = None, 
     try:
         return model.model_validate(doc.data if data is None else data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = error_loc(err)
-        line = 1
-        for n in range(len(loc), -1, -1):
-            if prefix + loc[:n] in doc.lines:
-                line = doc.lines[prefix + loc[:n]]
-                break
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise UserError(f"{doc.path}:{line}: {fmt_path(prefix + loc)}: {describe(err)}{more}") from None
+        raise validation_error(exc, doc.path, prefix=prefix, lines=doc.lines, explain=True) from None
 
 
 @dataclass(frozen=True)
@@ -248,22 +239,18 @@ class Project:
         try:
             return RegionSettings.model_validate(layers.data)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = error_loc(err)
-            where = layers.origin(loc, fallback)
-            more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-            raise UserError(f"{where}: {fmt_path(loc)}: {describe(err)}{more}") from None
+            raise validation_error(exc, lambda loc: layers.origin(loc, fallback), explain=True) from None
 
     def _check_zone(self, s: RegionSettings, zone: str, layers: Layers, path: Path) -> None:
         def check(regions: list[str], loc: KeyPath) -> None:
             for i, key in enumerate(regions):
                 where = layers.origin(loc + (i,), Origin(path, 1))
                 if key not in self.catalog.regions:
-                    raise UserError(f"{where}: {fmt_path(loc + (i,))}: unknown region {key!r}; valid regions: "
+                    raise UserError(f"{where}: {key_path(loc + (i,))}: unknown region {key!r}; valid regions: "
                                     f"{', '.join(sorted(self.catalog.regions))}")
                 other = self.catalog.regions[key].zone
                 if other != zone:
-                    raise UserError(f"{where}: {fmt_path(loc + (i,))}: replica region {key!r} is in zone {other!r}, "
+                    raise UserError(f"{where}: {key_path(loc + (i,))}: replica region {key!r} is in zone {other!r}, "
                                     f"outside this region's residency zone {zone!r}")
 
         for name, key in s.kms.keys.items():

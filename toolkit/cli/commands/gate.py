@@ -43,9 +43,9 @@ def command(ctx: Ctx, env: Given | None, fail_on: str, local_artifacts: Path | N
     decision, outputs = judge(ctx.project, artifacts, env_name, regions=list(regions), fail_on=fail_on.upper(),
                               out_dir=out_dir)
     if ctx.use_json(json_flag):
-        ctx.emit_json(decision.to_dict() | {"outputs": {k: str(v) for k, v in vars(outputs).items()}})
+        ctx.emit_json(decision.to_dict() | {"outputs": {k: str(v) for k, v in outputs.paths().items()}})
     else:
-        ctx.log(f"outputs: {', '.join(str(v) for v in vars(outputs).values())}")
+        ctx.log(f"outputs: {', '.join(str(v) for v in outputs.paths().values())}")
     click.echo(decision.reason, err=True)
     if not decision.passed:
         raise click.exceptions.Exit(decision.exit_code or EXIT_USER)

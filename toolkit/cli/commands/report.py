@@ -7,6 +7,7 @@ from typing import Literal, cast
 
 import click
 
+from toolkit.artifacts.layout import report_path
 from toolkit.cli.context import Ctx, pass_ctx, pick_regions
 from toolkit.cli.options import env_option, regions_argument
 from toolkit.paths import Given
@@ -49,5 +50,5 @@ def command(ctx: Ctx, env: Given | None, regions: tuple[str, ...], fmt: str, out
     if to_stdout or (ctx.json_out and fmt == "json" and out is None):
         click.echo(render(report, kind), nl=False)
         return
-    path = write_report(report, kind, out or ctx.artifacts / env_name / f"compliance-report.{fmt}")
+    path = write_report(report, kind, out or report_path(ctx.artifacts, env_name, fmt))
     ctx.console.print(f"[green]wrote[/] {path}", highlight=False)
