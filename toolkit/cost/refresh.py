@@ -79,7 +79,7 @@ def refresh(regions: list[str], families: list[str], log: Callable[[str], None],
     if not families:
         raise UserError("prices refresh: no instance families to fetch (no pools in the settings?)")
     fetch = fetch or aws_pricing.fetch_region
-    stamp = (today or dt.datetime.now(dt.timezone.utc).date()).isoformat()
+    stamp = (today or dt.datetime.now(dt.UTC).date()).isoformat()
     figures = []
     for region in regions:
         log(f"fetching {region}")

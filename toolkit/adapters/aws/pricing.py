@@ -151,7 +151,7 @@ def fetch_region(region: str, families: list[str], *, ec2: Any = None, pricing: 
     with aws_errors(f"reading spot prices in {region} (ec2:DescribeSpotPriceHistory)"):
         history: list[dict[str, Any]] = []
         names = sorted(wanted)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         for i in range(0, len(names), 100):
             for page in ec2.get_paginator("describe_spot_price_history").paginate(
                     InstanceTypes=names[i:i + 100], ProductDescriptions=PRODUCT_DESCRIPTIONS, StartTime=now):

@@ -182,9 +182,9 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
         ctx.console.print(_region_table(rc))
         ctx.console.print(_mix_table(rc))
         for n in rc.nodepools:
-            for c in n.caveats:
-                if c not in notes:
-                    notes.append(c)
+            for caveat in n.caveats:
+                if caveat not in notes:
+                    notes.append(caveat)
     ctx.console.print(f"[bold]{env_name}[/]: ceiling {usd(env_cost.ceiling_usd)} per month over {len(current)} "
                       f"region(s); expected with the capacity mixes {_range(env_cost.expected)} "
                       f"(all on-demand {_range(env_cost.all_on_demand)})", highlight=False)
@@ -192,8 +192,8 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
         ctx.console.print(f"[dim]note: {note}[/]", highlight=False)
     if labels:
         ctx.log(f"changes from {labels['before']} to {labels['after']}:")
-        for c in changes:
-            ctx.log("  " + c.line())
+        for change in changes:
+            ctx.log("  " + change.line())
         if not changes:
             ctx.log("  no ceiling changes")
     for path in written:
