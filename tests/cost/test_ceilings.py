@@ -16,7 +16,6 @@ from toolkit.errors import UserError
 
 from . import helpers as h
 
-
 Prices = dict[str, tuple[float | None, float | None, float | None]]
 
 
@@ -165,7 +164,7 @@ def test_family_missing_from_the_catalog_is_a_one_line_error() -> None:
 
 
 def test_family_without_any_type_in_the_region_is_an_error() -> None:
-    with pytest.raises(UserError, match="pool web .* none of the instance families cx"):
+    with pytest.raises(UserError, match=r"pool web .* none of the instance families cx"):
         price({"web": h.pool(["cx"], 10, 1000)}, prices={"gx.1": (1.0, None, None)})
 
 
