@@ -61,6 +61,7 @@ def test_write_cost_json(infra: Any, tmp_path: Path) -> None:
     doc = json.loads((out / "staging" / "us-east" / "cost.json").read_text())
     assert doc["schema_version"] == 1 and doc["environment"] == "staging" and doc["region"] == "us-east"
     assert doc["snapshot"]["assembled"] and {s["id"] for s in doc["snapshot"]["sources"]} >= {"skypilot-aws-vms"}
+    assert len(doc["snapshot"]["sha256"]) == 64 and "path" not in doc["snapshot"]  # no machine paths in artifacts
     assert (out / "staging" / "eu-central" / "cost.json").is_file()
 
 

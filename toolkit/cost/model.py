@@ -135,6 +135,7 @@ class SnapshotInfo:
     origin: str  # "bundled", "user cache" or "file"
     assembled: str
     sources: tuple[SourceInfo, ...]
+    sha256: str = ""  # of the snapshot file, so artifacts name it without a machine's path
 
 
 @dataclass(frozen=True)

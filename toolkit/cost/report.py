@@ -39,7 +39,7 @@ def region_json(cost: RegionCost) -> dict[str, Any]:
         "aws_region": cost.aws_region,
         "hours_per_month": cost.hours_per_month,
         "currency": "USD",
-        "snapshot": {"origin": snap.origin, "path": snap.path, "assembled": snap.assembled,
+        "snapshot": {"origin": snap.origin, "sha256": snap.sha256, "assembled": snap.assembled,
                      "sources": [dataclasses.asdict(s) for s in snap.sources]},
         "nodepools": [
             {"nodepool": n.nodepool, "pool": n.pool, "kind": n.kind, "capacity_types": list(n.capacity_types),

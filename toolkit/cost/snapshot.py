@@ -25,6 +25,8 @@ missing (null), and then they are simply not used. Nothing here invents a figure
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -81,10 +83,11 @@ class Snapshot:
     sources: dict[str, SourceInfo]
     instance_types: dict[str, InstanceType]
     regions: dict[str, dict[str, Price]]
+    sha256: str = ""
 
     def info(self) -> SnapshotInfo:
         return SnapshotInfo(path=str(self.path), origin=self.origin, assembled=self.assembled,
-                            sources=tuple(self.sources[k] for k in sorted(self.sources)))
+                            sources=tuple(self.sources[k] for k in sorted(self.sources)), sha256=self.sha256)
 
     def describe(self) -> str:
         """``bundled (assembled 2026-12-03)``, for messages."""
@@ -113,10 +116,11 @@ def choose(explicit: Path | None = None) -> tuple[Path, str]:
 def load(explicit: Path | None = None) -> Snapshot:
     path, origin = choose(explicit)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        raw = json.loads(data.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"{path}: unreadable price snapshot ({origin}): {exc}") from None
-    return parse(raw, path, origin)
+    return dataclasses.replace(parse(raw, path, origin), sha256=hashlib.sha256(data).hexdigest())
 
 
 def _need(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:

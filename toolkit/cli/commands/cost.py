@@ -162,6 +162,7 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
             "environment": env_name,
             "regions": [report.region_json(rc) for rc in current],
             "totals": {"ceiling_usd": round(env_cost.ceiling_usd, 2),
+                       "gpu_ceiling_usd": round(sum(r.gpu_ceiling_usd for r in current), 2),
                        "expected": {"low": round(env_cost.expected.low, 2), "high": round(env_cost.expected.high, 2)},
                        "all_on_demand": {"low": round(env_cost.all_on_demand.low, 2),
                                          "high": round(env_cost.all_on_demand.high, 2)}},
