@@ -8,9 +8,11 @@ from toolkit.cli.commands import (
     apply,
     bootstrap,
     config,
+    cost,
     doctor,
     gate,
     plan,
+    prices,
     regions,
     render,
     report,
@@ -23,5 +25,5 @@ from toolkit.cli.commands import (
 COMMANDS: list[click.Command] = [
     regions.command, config.group, render.command, plan.command, validate.command, validate.test_command,
     bootstrap.command, apply.command, doctor.command, doctor.providers_group, scan.command, gate.command,
-    report.command, unlock.command, sandbox.group,
+    report.command, unlock.command, sandbox.group, cost.command, prices.group,
 ]
