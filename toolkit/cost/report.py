@@ -6,8 +6,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from toolkit.cost.budget import breaches, budget_json
 from toolkit.cost.model import FillRange, RegionCost, UsdRange
 from toolkit.fsutil import atomic_write_json
+from toolkit.settings.models import CostBudget
 
 SCHEMA_VERSION = 1
 FILE = "cost.json"
@@ -29,10 +31,13 @@ def _fills(value: FillRange | None) -> dict[str, Any] | None:
             for end, f in (("low", value.low), ("high", value.high))}
 
 
-def region_json(cost: RegionCost) -> dict[str, Any]:
-    """The document written to cost.json (and printed by ``infra cost --json``)."""
+def region_json(cost: RegionCost, budget: CostBudget | None = None) -> dict[str, Any]:
+    """The document written to cost.json (and printed by ``infra cost --json``), with the budget check."""
     snap = cost.snapshot
+    found = breaches(budget, cost) if budget is not None else []
     return {
+        "budget": budget_json(budget) if budget is not None else None,
+        "breaches": [b.to_dict() for b in found],
         "schema_version": SCHEMA_VERSION,
         "environment": cost.environment,
         "region": cost.region,
@@ -61,7 +66,7 @@ def region_json(cost: RegionCost) -> dict[str, Any]:
     }
 
 
-def write(cost: RegionCost, directory: Path) -> Path:
+def write(cost: RegionCost, directory: Path, budget: CostBudget | None = None) -> Path:
     path = Path(directory) / FILE
-    atomic_write_json(path, region_json(cost))
+    atomic_write_json(path, region_json(cost, budget))
     return path

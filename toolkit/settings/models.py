@@ -185,6 +185,18 @@ class Secret(Strict):
         return self
 
 
+class CostBudget(Strict):
+    """Spend ceilings a change may not push past (USD per month; see docs/cost.md).
+
+    ``monthly_ceiling_usd`` bounds the sum of the region's NodePool ceilings; ``pools`` bounds
+    one settings pool (all the NodePools its capacity mix renders). Set them in
+    ``ENV/env.yaml`` defaults for every region of the environment, or per region.
+    """
+
+    monthly_ceiling_usd: float | None = Field(None, gt=0)
+    pools: dict[Name, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+
 class RegionSettings(Strict):
     """What one environment/region needs; the result of layering."""
 
@@ -193,6 +205,15 @@ class RegionSettings(Strict):
     karpenter: Karpenter
     kms: Kms
     secrets: dict[Name, Secret] = Field(default_factory=dict)
+    cost: CostBudget = Field(default_factory=CostBudget)
+
+    @model_validator(mode="after")
+    def _budgets_name_pools(self) -> RegionSettings:
+        unknown = sorted(set(self.cost.pools) - set(self.karpenter.pools))
+        if unknown:
+            raise ValueError(f"cost.pools.{unknown[0]}: no such Karpenter pool "
+                             f"(pools: {', '.join(sorted(self.karpenter.pools))})")
+        return self
 
 
 # --- files that are not region settings -------------------------------------------------

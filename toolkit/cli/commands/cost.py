@@ -12,7 +12,9 @@ from toolkit import cost as costs
 from toolkit.cli.context import Ctx, pass_ctx, pick_regions
 from toolkit.cli.options import all_option, env_option, json_option, regions_argument
 from toolkit.cost import report, sources
+from toolkit.cost.budget import Breach, breaches
 from toolkit.cost.model import CostChange, FillRange, NodePoolCost, RegionCost, UsdRange, usd
+from toolkit.errors import UserError
 from toolkit.paths import Given, region_dir
 from toolkit.settings import Project
 
@@ -145,9 +147,12 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
     snap = costs.load_snapshot(prices_file)
     ctx.log(f"prices: {snap.describe()}")
     current = []
+    budgets = {}
     for region in names:
         ctx.log(f"pricing {env_name}/{region}")
         current.append(costs.ceilings(ctx.project, env_name, region, snap))
+        budgets[region] = ctx.project.region(env_name, region).settings.cost
+    over = [b for rc in current for b in breaches(budgets[rc.region], rc)]
     changes: list[CostChange] = []
     labels: dict[str, str] = {}
     if base or against:
@@ -155,12 +160,12 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
     written = []
     if write:
         for rc in current:
-            written.append(report.write(rc, region_dir(ctx.artifacts, env_name, rc.region)))
+            written.append(report.write(rc, region_dir(ctx.artifacts, env_name, rc.region), budgets[rc.region]))
     env_cost = costs.EnvironmentCost(environment=env_name, regions=tuple(current))
     if ctx.use_json(json_flag):
         data: dict[str, Any] = {
             "environment": env_name,
-            "regions": [report.region_json(rc) for rc in current],
+            "regions": [report.region_json(rc, budgets[rc.region]) for rc in current],
             "totals": {"ceiling_usd": round(env_cost.ceiling_usd, 2),
                        "gpu_ceiling_usd": round(sum(r.gpu_ceiling_usd for r in current), 2),
                        "expected": {"low": round(env_cost.expected.low, 2), "high": round(env_cost.expected.high, 2)},
@@ -174,6 +179,7 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
                                 "kind": c.kind, "before_usd": c.before_usd, "after_usd": c.after_usd,
                                 "line": c.line()} for c in changes]
         ctx.emit_json(data)
+        _fail_on(over)
         return
     notes: list[str] = []
     # Off a terminal rich assumes 80 columns; the tables need about 120.
@@ -199,3 +205,11 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
             ctx.log("  no ceiling changes")
     for path in written:
         ctx.console.print(f"[green]wrote[/] {path}")
+    for breach in over:
+        ctx.console.print(f"[bold red]over budget[/]: {breach.line()}", highlight=False)
+    _fail_on(over)
+
+
+def _fail_on(over: list[Breach]) -> None:
+    if over:
+        raise UserError(f"{len(over)} spend ceiling(s) over budget: {over[0].line()}")
