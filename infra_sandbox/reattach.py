@@ -32,7 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,13 +92,21 @@ def _private_socket_dir(cache_dir: Path) -> Path:
     raise SandboxError(f"no directory with a path short enough for a Unix socket (tried {cache_dir} and $TMPDIR)")
 
 
+Spawn = Callable[..., "subprocess.Popen[str]"]
+
+
 @contextmanager
 def reattached_provider(inst: SandboxInstall, *, timeout: float = 60.0,
-                        extra_env: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+                        extra_env: dict[str, str] | None = None, spawn: Spawn | None = None,
+                        cancelled: Callable[[], bool] | None = None) -> Iterator[dict[str, str]]:
     """Start the provider once; yield the env that makes Terraform reattach to it.
 
     ``extra_env`` reaches the provider process (e.g. ``INFRA_SANDBOX_WORLD``, the account id):
     a reattached provider does not see the environment of the Terraform that uses it.
+    ``spawn`` starts the server instead of ``subprocess.Popen`` (the toolkit passes one that
+    puts it in its own session, so a terminal's Ctrl-C reaches only the toolkit, and makes
+    the kernel end it if the toolkit dies). When ``cancelled()`` is true at exit (the run
+    was interrupted), the server gets 2 seconds to stop instead of ``timeout``.
 
     The server listens on a 0600 Unix socket in a private 0700 directory (see
     the module docstring); the directory is removed on exit.
@@ -111,7 +119,7 @@ def reattached_provider(inst: SandboxInstall, *, timeout: float = 60.0,
     sock_dir = _private_socket_dir(inst.cache_dir) if hasattr(socket, "AF_UNIX") else None
     try:
         args = ["--reattach"] if sock_dir is None else ["--reattach", str(sock_dir / _SOCKET_NAME)]
-        with _server(args, env, timeout) as (pid, network, address):
+        with _server(args, env, timeout, spawn or subprocess.Popen, cancelled) as (pid, network, address):
             entry = {"Protocol": "grpc", "ProtocolVersion": 6, "Pid": pid, "Test": True,
                      "Addr": {"Network": network, "String": address}}
             config = dict.fromkeys(PROVIDER_ADDRESSES, entry)
@@ -122,10 +130,11 @@ def reattached_provider(inst: SandboxInstall, *, timeout: float = 60.0,
 
 
 @contextmanager
-def _server(args: list[str], env: dict[str, str], timeout: float) -> Iterator[tuple[int, str, str]]:
+def _server(args: list[str], env: dict[str, str], timeout: float, spawn: Spawn,
+            cancelled: Callable[[], bool] | None) -> Iterator[tuple[int, str, str]]:
     """Run the reattach server; yield (pid, network, address) from its handshake."""
     expected = "unix" if len(args) > 1 else "tcp"
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-m", "infra_sandbox.server", *args],
         env=env,
         stdin=subprocess.PIPE,
@@ -145,10 +154,14 @@ def _server(args: list[str], env: dict[str, str], timeout: float) -> Iterator[tu
         if proc.stdin is not None:
             proc.stdin.close()  # the server stops at EOF
         try:
-            proc.wait(timeout=timeout)
+            proc.wait(timeout=2.0 if cancelled is not None and cancelled() else timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            proc.terminate()
+            try:
+                proc.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()

@@ -3,7 +3,9 @@
 Every artifact the toolkit produces goes through these helpers: the content is
 written to a temporary file in the same directory, flushed and fsynced, then
 renamed over the target. A reader (or an interrupted run) sees the old file or
-the new one, never half a file.
+the new one, never half a file. A target that is a link or not a regular file is
+refused. Files of the artifacts tree go through :mod:`toolkit.artifacts.io`, which also
+refuses links in the directories above them.
 """
 
 from __future__ import annotations
@@ -11,14 +13,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from toolkit.errors import UserError
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        pass
+    else:  # the rename would replace a link or a FIFO: say so instead (artifacts: toolkit.artifacts.io)
+        if not stat.S_ISREG(st.st_mode):
+            what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+            raise UserError(f"{path}: refused: {what} (expected a regular file to replace)")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

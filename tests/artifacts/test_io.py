@@ -50,7 +50,7 @@ def test_unreadable_file_bad_json_and_schema_errors(tmp_path: Path) -> None:
     path.write_text(json.dumps({"status": "done", "stage": "plan"}))
     with pytest.raises(UserError) as err:
         read_artifact(path, Status)
-    assert _one_line(err, path).startswith(f"{path}: status: Input should be 'running', 'ok' or 'failed'")
+    assert _one_line(err, path).startswith(f"{path}: status: Input should be 'running', 'ok', 'failed' or 'interrupted'")
 
 
 def test_files_we_write_refuse_unknown_keys_and_other_versions(tmp_path: Path) -> None:

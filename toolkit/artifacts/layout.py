@@ -6,9 +6,13 @@ rename is one edit and a reader never guesses what a writer called a file.
 
 from __future__ import annotations
 
+import fnmatch
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.artifacts.io import Refused, check_dir, check_file, list_dir
 from toolkit.paths import region_dir
 
 # Written by render (inputs of the plan).
@@ -24,9 +28,9 @@ SUMMARY_MD = "summary.md"
 STATUS_JSON = "status.json"
 PLAN_LOG = "plan.log"
 WORK = "work"  # the staged copy of the root stack: work/terraform, with work/modules beside it
-LOCK = ".lock"  # held by the one run using the directory
+LOCK = ".lock"  # flock-ed by the one run using the directory; holds its pid, host and start time
 PRIVATE = ".private"  # mode 0700: where Terraform writes the plan file before it is moved into place
-SANDBOX_STATE = "sandbox.tfstate"
+SANDBOX_STATE = "sandbox.tfstate"  # local state of sandbox plans (Terraform writes it; made 0600 after)
 # Written by scan and apply.
 FINDINGS_JSON = "findings.json"
 APPLY_LOG = "apply.log"
@@ -44,6 +48,19 @@ class RegionLayout:
     """The files of one region directory."""
 
     root: Path
+
+    @property
+    def artifacts(self) -> Path:
+        """The artifacts root: a region directory is always ``ARTIFACTS/ENV/REGION``."""
+        return self.root.parent.parent
+
+    @property
+    def environment(self) -> str:
+        return self.root.parent.name
+
+    @property
+    def region(self) -> str:
+        return self.root.name
 
     @classmethod
     def of(cls, artifacts: Path, env: str, region: str) -> RegionLayout:
@@ -106,11 +123,48 @@ class RegionLayout:
         return self.root / APPLY_LOG
 
     def manifest_files(self) -> list[Path]:
-        """The rendered Karpenter manifests (``manifests/*.yaml``), sorted."""
-        return sorted(self.manifests.glob("*.y*ml")) if self.manifests.is_dir() else []
+        """The rendered Karpenter manifests (``manifests/*.yaml``), sorted; links are refused."""
+        if not check_dir(self.manifests, root=self.artifacts):
+            return []
+        out = []
+        for name, mode in list_dir(self.manifests, root=self.artifacts):
+            if fnmatch.fnmatch(name, "*.y*ml"):
+                if not stat.S_ISREG(mode):
+                    check_file(self.manifests / name, root=self.artifacts)  # raises Refused
+                out.append(self.manifests / name)
+        return out
+
+    @property
+    def private(self) -> Path:
+        return self.root / PRIVATE
+
+    @property
+    def lock(self) -> Path:
+        return self.root / LOCK
+
+    @property
+    def sandbox_state(self) -> Path:
+        return self.root / SANDBOX_STATE
 
     def is_region_dir(self) -> bool:
-        return any((self.root / name).is_file() for name in REGION_MARKERS)
+        """Holds any marker file (a link in its place counts: reading it is then refused)."""
+        return any(os.path.lexists(self.root / name) for name in REGION_MARKERS)
+
+
+def region_dirs(artifacts: Path, env: str) -> list[str]:
+    """The region directories of ``ARTIFACTS/ENV``, sorted; a link among its entries is refused.
+
+    A region directory linked elsewhere would let outside data into the gate and the report.
+    """
+    env_dir = artifacts / env
+    names = []
+    for name, mode in list_dir(env_dir, root=artifacts):
+        if stat.S_ISLNK(mode):
+            raise Refused(env_dir / name, "a symbolic link inside the artifacts tree (a region directory must be "
+                                          "a plain directory; no links are followed there)")
+        if stat.S_ISDIR(mode) and RegionLayout(env_dir / name).is_region_dir():
+            names.append(name)
+    return names
 
 
 @dataclass(frozen=True)

@@ -69,15 +69,18 @@ class Summary(Artifact):
 
 
 class Status(Artifact):
-    """``status.json``: ``running`` at a stage, ``ok`` when done, ``failed`` with where and why."""
+    """``status.json``: ``running`` at a stage, ``ok`` when done, ``failed`` with where and why,
+    ``interrupted`` when the run was stopped (Ctrl-C) or died (found ``running`` with its pid gone)."""
 
     what: ClassVar[str] = "the plan status of `infra plan`"
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    status: Literal["running", "ok", "failed"]
+    status: Literal["running", "ok", "failed", "interrupted"]
     stage: str
     error: str | None = None
     mode: Mode | None = None
     log: str | None = None
     seconds: float | None = None
     updated_at: str | None = None
+    pid: int | None = Field(default=None, description="The process of the run that wrote it.")
+    host: str | None = Field(default=None, description="The host of that process.")

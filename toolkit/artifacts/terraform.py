@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, RootModel, field_validator
 
+from toolkit.artifacts.io import Refused, read_text, write_text
 from toolkit.errors import UserError
-from toolkit.fsutil import atomic_write_text
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -60,9 +60,11 @@ class TerraformPlan(RootModel[dict[str, Any]]):
 def read_plan_sha256(path: Path) -> str:
     """The hex digest ``plan.sha256`` records (``sha256sum`` format: ``<hex>  tfplan``)."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        text = read_text(path).strip()
     except FileNotFoundError:
         raise UserError(f"{path}: file not found (run `infra plan` first)") from None
+    except Refused as exc:
+        raise UserError(f"{path}: cannot read (refused: {exc.why}); expected the sha256 of tfplan") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read ({exc}); expected the sha256 of tfplan") from None
     digest = text.split()[0].lower() if text else ""
@@ -71,5 +73,5 @@ def read_plan_sha256(path: Path) -> str:
     return digest
 
 
-def write_plan_sha256(path: Path, digest: str) -> None:
-    atomic_write_text(path, f"{digest}  tfplan\n")
+def write_plan_sha256(path: Path, digest: str, *, root: Path | None = None) -> None:
+    write_text(path, f"{digest}  tfplan\n", root=root)

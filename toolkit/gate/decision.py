@@ -24,8 +24,8 @@ from datetime import date
 from pathlib import Path
 
 from toolkit.artifacts.findings import PROTECTED_CHANGE_CHECK, SEVERITIES, Finding, FindingsDocument, at_or_above
-from toolkit.artifacts.io import read_artifact_if_present
-from toolkit.artifacts.layout import RegionLayout, gate_dir
+from toolkit.artifacts.io import check_dir, read_artifact_if_present
+from toolkit.artifacts.layout import RegionLayout, gate_dir, region_dirs
 from toolkit.artifacts.summary import Status, Summary
 from toolkit.errors import UserError
 from toolkit.gate.model import GateDecision, ProtectedChange, RegionArtifacts
@@ -46,7 +46,8 @@ def _problems(env: str, region: str, summary: Summary | None, status: Status | N
         problems.append(f"plan failed at {status.stage or 'an unknown stage'}: {status.error or 'no detail'}")
     elif not status or status.status != "ok":
         # An interrupted or still-running plan: whatever findings lie here are not of this plan.
-        problems.append(f"plan did not finish (status.json: {status.status if status else 'missing'})")
+        detail = f": {status.error}" if status and status.error else ""
+        problems.append(f"plan did not finish (status.json: {status.status if status else 'missing'}{detail})")
     elif summary is None:
         problems.append("no summary.json (run `infra plan`)")
     if findings is None:
@@ -59,9 +60,14 @@ def _problems(env: str, region: str, summary: Summary | None, status: Status | N
 def load_environment(artifacts_dir: Path, env: str, regions: Sequence[str] | None = None) -> list[RegionArtifacts]:
     """Every region directory of ``artifacts_dir/env`` with a plan, summary or findings."""
     env_dir = artifacts_dir / env
-    if not env_dir.is_dir():
-        raise UserError(f"{env_dir}: no artifacts for environment {env!r} (expected {env}/REGION/findings.json)")
-    names = sorted(p.name for p in env_dir.iterdir() if p.is_dir() and RegionLayout(p).is_region_dir())
+    if not artifacts_dir.is_dir():
+        raise UserError(f"{artifacts_dir}: no artifacts directory (expected {env}/REGION/findings.json from "
+                        "`infra plan` and `infra scan`)")
+    if not check_dir(env_dir, root=artifacts_dir):  # a link there is refused
+        present = sorted(p.name for p in artifacts_dir.iterdir() if p.is_dir() and not p.is_symlink())
+        raise UserError(f"{env_dir}: no artifacts for environment {env!r} (expected {env}/REGION/findings.json; "
+                        f"{artifacts_dir} has {', '.join(present) or 'nothing'})")
+    names = region_dirs(artifacts_dir, env)  # a region directory that is a link is refused
     if regions:
         missing = [r for r in regions if r not in names]
         if missing:
@@ -72,9 +78,9 @@ def load_environment(artifacts_dir: Path, env: str, regions: Sequence[str] | Non
     out: list[RegionArtifacts] = []
     for name in names:
         layout = RegionLayout.of(artifacts_dir, env, name)
-        summary = read_artifact_if_present(layout.summary, Summary)
-        status = read_artifact_if_present(layout.status, Status)
-        findings = read_artifact_if_present(layout.findings, FindingsDocument)
+        summary = read_artifact_if_present(layout.summary, Summary, root=artifacts_dir)
+        status = read_artifact_if_present(layout.status, Status, root=artifacts_dir)
+        findings = read_artifact_if_present(layout.findings, FindingsDocument, root=artifacts_dir)
         problems = _problems(env, name, summary, status, findings)
         out.append(RegionArtifacts(name, layout.root, summary, status, findings, problems))
     return out

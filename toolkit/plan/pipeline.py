@@ -2,32 +2,39 @@
 
 Per region: render -> preflight (cloud only) -> stage a work dir -> init (the
 region's backend, or local sandbox state) -> plan -out -> show -json -> summary.
-Artifacts land in ``ARTIFACTS/ENV/REGION/``; every file is written atomically, and
-``status.json`` says how far the region got and, on failure, where and why.
-Regions run in a bounded thread pool; each Terraform run is its own child process.
+Artifacts land in ``ARTIFACTS/ENV/REGION/`` (a 0700 directory; files that hold values are
+0600), through :mod:`toolkit.artifacts.io` only: every file is written atomically and no link
+is followed. ``status.json`` says how far the region got (with the pid and host of the run)
+and, on failure, where and why; ``interrupted`` after Ctrl-C.
+The whole region run holds the region lock (:mod:`toolkit.artifacts.lock`).
+Regions run in a bounded thread pool; each Terraform run is its own child process, stopped
+through the run's :class:`CancelToken`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import os
+import signal
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from toolkit.adapters.terraform.process import Cancelled, CancelToken, popen
+from toolkit.artifacts import io
 from toolkit.artifacts import layout as files
-from toolkit.artifacts.io import write_artifact
 from toolkit.artifacts.layout import RegionLayout
+from toolkit.artifacts.lock import acquire, parse_duration
 from toolkit.artifacts.summary import Status, Summary
 from toolkit.artifacts.terraform import write_plan_sha256
-from toolkit.errors import InfraError
-from toolkit.fsutil import atomic_write_text, dump_json, sha256_file
+from toolkit.errors import InfraError, UserError
+from toolkit.fsutil import dump_json
 from toolkit.paths import Given
 from toolkit.plan.mode import SANDBOX_BANNER, Mode
 from toolkit.plan.summary import markdown, summarise
@@ -39,6 +46,8 @@ Progress = Callable[[str, str], None]  # (region, stage)
 
 # Outputs of a previous run that must not outlive a new one (findings.json judged an older plan).
 PLAN_OUTPUTS = files.PLAN_OUTPUTS
+# What Terraform's local backend writes for sandbox plans: never through a link, 0600 after.
+STATE_FILES = (files.SANDBOX_STATE, f"{files.SANDBOX_STATE}.backup", f".{files.SANDBOX_STATE}.lock.info")
 
 
 @dataclass
@@ -46,10 +55,11 @@ class PlanOptions:
     mode: Mode
     remote_state: bool = False
     terraform: Given | None = None
-    lock_timeout: str | None = None
+    lock_timeout: str | None = None  # Terraform's state lock and the region lock of another run
     sandbox_env: dict[str, str] = field(default_factory=dict)
     sandbox_info: dict[str, Any] = field(default_factory=dict)
     install: Any = None  # infra_sandbox.SandboxInstall in sandbox mode
+    cancel: CancelToken | None = None  # stops every Terraform child of the run (Ctrl-C)
 
 
 @contextlib.contextmanager
@@ -59,7 +69,11 @@ def _shared_provider(opts: PlanOptions) -> Iterator[dict[str, str]]:
         return
     from infra_sandbox.reattach import reattached_provider
 
-    with reattached_provider(opts.install) as env:
+    token = opts.cancel
+    # Its own session (a terminal's Ctrl-C reaches only the toolkit) and ended by the kernel if
+    # the toolkit dies; on an interrupt it gets 2 s to stop, not a minute.
+    with reattached_provider(opts.install, spawn=popen,
+                             cancelled=(lambda: token.cancelled) if token else None) as env:
         yield env
 
 
@@ -67,7 +81,7 @@ def _shared_provider(opts: PlanOptions) -> Iterator[dict[str, str]]:
 class RegionResult:
     environment: str
     region: str
-    status: Literal["ok", "failed"]
+    status: Literal["ok", "failed", "interrupted"]
     stage: str
     error: str | None = None
     plan: Summary | None = None
@@ -143,48 +157,77 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
+def check_plan(plan: dict[str, Any]) -> None:
+    """Fail closed: a plan that manages nothing of ours is an error, never "No changes".
+
+    Terraform leaves ``resource_changes`` out when the configuration declares no resource at
+    all, and a stack whose resources include no ``aws_`` one is not the stack this toolkit
+    plans (a broken module path, a stub, an edit gone wrong).
+    """
+    changes = plan.get("resource_changes")
+    if not isinstance(changes, list):
+        raise UserError("the plan has no resource_changes: Terraform planned no resources at all; "
+                        "refusing to report it as 'No changes'")
+    ours = [rc for rc in changes
+            if isinstance(rc, dict) and str(rc.get("type", "")).startswith("aws_") and rc.get("mode") != "data"]
+    if not ours:
+        raise UserError(f"the plan's {len(changes)} resource change(s) include no aws_ resource: this is not "
+                        "the stack to review; refusing to report it as 'No changes'")
+
+
 def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: PlanOptions,
-                progress: Progress | None = None) -> RegionResult:
-    """Run the whole pipeline for one region; never raises for a region-level failure."""
+                progress: Progress | None = None, *, locked: bool = False) -> RegionResult:
+    """Run the whole pipeline for one region; never raises for a region-level failure.
+
+    ``locked``: the caller holds the region lock (:mod:`toolkit.artifacts.lock`) for longer
+    (``run_plan`` holds it through the scan); otherwise it is taken here for the pipeline.
+    """
     layout = RegionLayout.of(artifacts, cfg.environment, cfg.region)
-    out = layout.root
-    out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    # One run per region directory at a time: a second run would delete the first one's outputs.
-    lock_fh = open(layout / files.LOCK, "a+")  # noqa: SIM115 - held for the whole pipeline
+    if locked:
+        return _plan_region_locked(project, cfg, layout, started, opts, progress)
     try:
-        fcntl.flock(lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock_fh.close()
-        message = f"another infra run is using {out}; wait for it or use another --artifacts directory"
-        return RegionResult(cfg.environment, cfg.region, "failed", "lock", message, None, 0.0)
+        lock = acquire(layout, command="infra plan", wait=parse_duration(opts.lock_timeout))
+    except UserError as exc:  # held by another run, or the directory / .lock is a link
+        return RegionResult(cfg.environment, cfg.region, "failed", "lock", str(exc), None, 0.0)
     try:
         return _plan_region_locked(project, cfg, layout, started, opts, progress)
     finally:
-        lock_fh.close()
+        lock.release()
 
 
 def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayout, started: float,
                         opts: PlanOptions, progress: Progress | None) -> RegionResult:
     from toolkit.adapters.terraform.runner import Terraform, resolve_engine
 
+    root = layout.artifacts
     out, log_file = layout.root, layout.plan_log
+    token = opts.cancel
     stage = "render"
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "mode": opts.mode}
+
+    def write_status(**fields: Any) -> None:
+        io.write_artifact(layout.status, Status(**me, updated_at=_now(), **fields), root=root)
 
     def step(name: str) -> None:
         nonlocal stage
         stage = name
+        if token is not None:
+            token.check(f"stage {name}")
         if progress:
             progress(cfg.region, name)
-        write_artifact(layout.status, Status(status="running", stage=name, mode=opts.mode, updated_at=_now()))
+        write_status(status="running", stage=name)
 
     try:
+        io.ensure_dir(out, root=root, mode=io.PRIVATE_DIR)  # 0700: nothing in it is readable meanwhile
         step("render")
         for stale in PLAN_OUTPUTS:
-            (layout / stale).unlink(missing_ok=True)
-        log_file.write_text(f"# infra plan {cfg.environment}/{cfg.region} ({opts.mode}) {_now()}\n",
-                            encoding="utf-8")
+            io.remove(layout / stale, root=root)
+        io.write_text(log_file, f"# infra plan {cfg.environment}/{cfg.region} ({opts.mode}) {_now()}\n",
+                      mode=io.PRIVATE_FILE, root=root)
+        io.check_dir(layout.manifests, root=root)  # render replaces it: refuse a link there first
         rendered = render_region(project, cfg, out)
+        io.chmod(layout.tfvars, io.PRIVATE_FILE, root=root)  # the stack's inputs hold values
         if opts.mode == "cloud":
             step("preflight")
             from toolkit.adapters import aws
@@ -196,53 +239,56 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
         if opts.mode == "sandbox":
             env.update(opts.sandbox_env)
             env["INFRA_SANDBOX_ACCOUNT_ID"] = cfg.account_id
-        tf = Terraform(stack, engine=resolve_engine(opts.terraform), env=env, log_file=log_file)
+        tf = Terraform(stack, engine=resolve_engine(opts.terraform), env=env, log_file=log_file, cancel=token)
         override = stack / "backend_override.tf"
         init_args = ["init", "-no-color", "-input=false", "-reconfigure"]
         if opts.mode == "sandbox" and not opts.remote_state:
-            state = (layout / files.SANDBOX_STATE).resolve()
+            # Terraform writes the local state itself: refuse a link in its place (it would write
+            # through it); the 0700 region directory keeps it private until it is made 0600.
+            for name in STATE_FILES:
+                io.check_file(layout / name, root=root)
+            state = layout.sandbox_state.resolve()
             from toolkit.render.inputs import hcl_string
 
-            atomic_write_text(override, "# sandbox: local state (generated)\nterraform {\n  backend \"local\" {\n"
-                                        f"    path = {hcl_string(str(state))}\n  }}\n}}\n")
+            io.write_text(override, "# sandbox: local state (generated)\nterraform {\n  backend \"local\" {\n"
+                                    f"    path = {hcl_string(str(state))}\n  }}\n}}\n", root=root)
         else:
             init_args.append(f"-backend-config={layout.backend.resolve()}")
             extra = _endpoint_backend_config(os.environ)
             if extra:
-                atomic_write_text(stack / "backend-endpoints.hcl", extra)
+                io.write_text(stack / "backend-endpoints.hcl", extra, root=root)
                 init_args.append(f"-backend-config={(stack / 'backend-endpoints.hcl').resolve()}")
         fingerprint = _init_fingerprint(project.root, stack, init_args, env)
         marker = stack / ".terraform" / "infra-init.sha256"
-        if marker.is_file() and marker.read_text(encoding="utf-8").strip() == fingerprint:
+        if io.check_file(marker, root=root) and io.read_text(marker, root=root).strip() == fingerprint:
             with open(log_file, "a", encoding="utf-8") as fh:
                 fh.write("# init skipped: configuration, modules, backend and provider unchanged since the last init\n")
         else:
-            marker.unlink(missing_ok=True)
+            io.remove(marker, root=root)
             tf.run(init_args)
-            atomic_write_text(marker, fingerprint + "\n")
+            io.write_text(marker, fingerprint + "\n", root=root)
         step("plan")
-        plan_file = layout.tfplan
         # Terraform writes the plan file (cleartext values) with the default umask: let it
         # write into a private directory, then move it into place as 0600.
-        private = layout / files.PRIVATE
-        private.mkdir(mode=0o700, exist_ok=True)
-        private.chmod(0o700)
-        tmp_plan = private / "tfplan.tmp"
+        io.ensure_dir(layout.private, root=root, mode=io.PRIVATE_DIR)
+        tmp_plan = layout.private / "tfplan.tmp"
         try:
             with _shared_provider(opts) as reattach_env:
                 # plan and show start the provider several times; in sandbox mode one plugin
                 # process (private unix socket) serves them all.
-                tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file)
+                tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file, cancel=token)
                 tf_run.plan(tmp_plan, var_files=[layout.tfvars], lock_timeout=opts.lock_timeout)
-                os.chmod(tmp_plan, 0o600)
-                os.replace(tmp_plan, plan_file)
+                io.move(tmp_plan, layout.tfplan, mode=io.PRIVATE_FILE, root=root)
                 step("show")
-                plan_json = tf_run.show_json(plan_file)
+                plan_json = tf_run.show_json(layout.tfplan)
         finally:
-            tmp_plan.unlink(missing_ok=True)
-        atomic_write_text(layout.plan_json, dump_json(plan_json), mode=0o600)
-        digest = sha256_file(plan_file)
-        write_plan_sha256(layout.plan_sha256, digest)
+            io.remove(tmp_plan, root=root)
+            for name in STATE_FILES:
+                io.chmod(layout / name, io.PRIVATE_FILE, root=root)
+        check_plan(plan_json)
+        io.write_text(layout.plan_json, dump_json(plan_json), mode=io.PRIVATE_FILE, root=root)
+        digest = io.sha256(layout.tfplan, root=root)
+        write_plan_sha256(layout.plan_sha256, digest, root=root)
         step("summary")
         summary = Summary.model_validate({
             **summarise(plan_json), "mode": opts.mode, "environment": cfg.environment, "region": cfg.region,
@@ -250,33 +296,40 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
             "provider": (opts.sandbox_info if opts.mode == "sandbox"
                          else {"source": "registry.terraform.io/hashicorp/aws"}),
             "plan_sha256": digest, "generated_at": _now(),
-            "inputs_sha256": {p.name: sha256_file(p) for p in rendered.files if p.parent == out},
+            "inputs_sha256": {p.name: io.sha256(p, root=root) for p in rendered.files if p.parent == out},
             "banner": SANDBOX_BANNER if opts.mode == "sandbox" else None,
         })
-        write_artifact(layout.summary, summary)
-        atomic_write_text(layout.summary_md, markdown(summary.model_dump(mode="json")))
+        io.write_artifact(layout.summary, summary, root=root)
+        io.write_text(layout.summary_md, markdown(summary.model_dump(mode="json")), root=root)
         elapsed = time.monotonic() - started
-        write_artifact(layout.status, Status(status="ok", stage="done", mode=opts.mode, seconds=round(elapsed, 2),
-                                             updated_at=_now()))
+        write_status(status="ok", stage="done", seconds=round(elapsed, 2))
         if progress:
             progress(cfg.region, "done")
         return RegionResult(cfg.environment, cfg.region, "ok", "done", None, summary, elapsed)
     except Exception as exc:  # a region's failure must not take the others down
+        interrupted = isinstance(exc, Cancelled)
         if isinstance(exc, (InfraError, OSError)):
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         else:
             import traceback
 
-            with open(log_file, "a", encoding="utf-8") as fh:
+            with contextlib.suppress(OSError), open(log_file, "a", encoding="utf-8") as fh:
                 fh.write("".join(traceback.format_exception(exc)))
             first = str(exc).splitlines()[0] if str(exc) else ""
             message = f"unexpected {type(exc).__name__}: {first} (see {log_file.name})"
         elapsed = time.monotonic() - started
-        write_artifact(layout.status, Status(status="failed", stage=stage, error=message, mode=opts.mode,
-                                             log=log_file.name, seconds=round(elapsed, 2), updated_at=_now()))
+        with contextlib.suppress(OSError, InfraError):  # nothing of a failed plan may pass for a plan
+            for stale in PLAN_OUTPUTS:
+                io.remove(layout / stale, root=root)
+        try:
+            write_status(status="interrupted" if interrupted else "failed", stage=stage, error=message,
+                         log=log_file.name, seconds=round(elapsed, 2))
+        except (OSError, InfraError) as status_exc:  # e.g. status.json itself refused: say both
+            message = f"{message}; and status.json could not be written: {status_exc}"
         if progress:
-            progress(cfg.region, "failed")
-        return RegionResult(cfg.environment, cfg.region, "failed", stage, message, None, elapsed)
+            progress(cfg.region, "interrupted" if interrupted else "failed")
+        return RegionResult(cfg.environment, cfg.region, "interrupted" if interrupted else "failed", stage, message,
+                            None, elapsed)
 
 
 def preflight_args(project: Project, cfg: RegionConfig) -> dict[str, Any]:
@@ -294,21 +347,61 @@ def preflight_args(project: Project, cfg: RegionConfig) -> dict[str, Any]:
 
 
 def plan_regions(project: Project, env: str, regions: list[str], artifacts: Path, opts: PlanOptions, *,
-                 parallelism: int, progress: Progress | None = None) -> list[RegionResult]:
-    """Plan several regions in a bounded pool; one region's failure does not stop the others."""
+                 parallelism: int, progress: Progress | None = None,
+                 locked: Collection[str] = ()) -> list[RegionResult]:
+    """Plan several regions in a bounded pool; one region's failure does not stop the others.
+
+    ``locked``: regions whose lock the caller holds. Ctrl-C (KeyboardInterrupt in the main
+    thread): queued regions never start, running Terraform children get Terraform's own
+    interrupt (then SIGTERM, SIGKILL; :class:`CancelToken`), every region's status.json says
+    ``interrupted``, and KeyboardInterrupt is raised again once the workers are done.
+    """
     configs = [project.region(env, r) for r in regions]  # settings errors stop everything, before any work
+    token = opts.cancel = opts.cancel or CancelToken(grace_seconds=5.0)
     lock = threading.Lock()
     results: dict[str, RegionResult] = {}
 
     def one(cfg: RegionConfig) -> None:
-        res = plan_region(project, cfg, artifacts, opts, progress)
+        if token.cancelled:
+            return
+        res = plan_region(project, cfg, artifacts, opts, progress, locked=cfg.region in locked)
         with lock:
             results[cfg.region] = res
 
-    with ThreadPoolExecutor(max_workers=min(parallelism, len(configs)), thread_name_prefix="plan") as pool:
-        for f in [pool.submit(one, c) for c in configs]:
+    pool = ThreadPoolExecutor(max_workers=min(parallelism, len(configs)), thread_name_prefix="plan")
+    try:
+        futures = [pool.submit(one, c) for c in configs]
+        for f in futures:
             f.result()
+    except KeyboardInterrupt:
+        _stop(pool, token)
+        for cfg in configs:  # queued regions that never started: their old artifacts are not this run's
+            if cfg.region not in results and cfg.region in locked:
+                layout = RegionLayout.of(artifacts, env, cfg.region)
+                with contextlib.suppress(OSError, InfraError):
+                    io.write_artifact(layout.status, Status(
+                        status="interrupted", stage="queued", error="interrupted before this region started",
+                        mode=opts.mode, updated_at=_now(), pid=os.getpid(), host=socket.gethostname()),
+                        root=layout.artifacts)
+                if progress:
+                    progress(cfg.region, "interrupted")
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return [results[r] for r in regions]
+
+
+def _stop(pool: ThreadPoolExecutor, token: CancelToken) -> None:
+    """Cancel queued work, interrupt running children and wait for the workers (a second Ctrl-C is ignored)."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+        token.cancel()
+        pool.shutdown(wait=True)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def table_rows(results: list[RegionResult]) -> list[list[str]]:

@@ -6,12 +6,16 @@ The command only parses options and prints; this module decides what runs, in wh
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.errors import InfraError
+from toolkit.adapters.terraform.process import CancelToken
+from toolkit.artifacts import io
+from toolkit.artifacts.layout import RegionLayout
+from toolkit.artifacts.lock import parse_duration, region_locks
+from toolkit.errors import InfraError, UserError
 from toolkit.paths import Given, cache_dir
 from toolkit.plan.mode import Mode, choose_mode, prepare_sandbox
 from toolkit.plan.pipeline import PlanOptions, Progress, RegionResult, plan_regions
@@ -20,6 +24,7 @@ from toolkit.settings import Project
 
 if TYPE_CHECKING:
     from toolkit.adapters.checkov import CheckovProcess
+    from toolkit.scan.run import ScanResult
 
 Log = Callable[[str], None]
 SCAN_ROW = "policy scan"  # the progress line of the run's one checkov scan
@@ -59,7 +64,7 @@ class PlanRun:
 
     @property
     def failed(self) -> list[RegionResult]:
-        return [r for r in self.results if r.status == "failed"]
+        return [r for r in self.results if r.status != "ok"]
 
     @property
     def has_changes(self) -> bool:
@@ -85,28 +90,69 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
              lock_timeout: str | None = None, parallelism: int = 2, scan: bool = True,
              progress: Progress | None = None, log: Log | None = None,
              on_start: Callable[[], None] | None = None) -> PlanRun:
-    """Plan ``regions`` then scan them. ``on_start`` runs once the project and artifacts passed their checks."""
+    """Plan ``regions`` then scan them. ``on_start`` runs once the project and artifacts passed their checks.
+
+    Every picked region is locked for the whole run, up front and in sorted order
+    (:func:`toolkit.artifacts.lock.region_locks`): the scan is one checkov process over all
+    regions after the plans, so a region's run ends with that scan; holding each lock from
+    before render until the scan's findings.json is written means no other run can replace a
+    plan between this run's plan and its scan, and a conflict is known before any work starts.
+    A region another run holds fails at once naming the holder (``lock_timeout`` waits for it,
+    as it does for Terraform's state lock); the others go on.
+    """
     from toolkit.adapters.checkov import CheckovProcess
 
     check_stack(project.root)
     check_writable(artifacts / env)
-    opts = PlanOptions(mode=mode, remote_state=remote_state, terraform=terraform, lock_timeout=lock_timeout)
-    if mode == "sandbox":
-        opts.install, opts.sandbox_env, opts.sandbox_info = prepare_sandbox(provider_schema)
-    if on_start:
-        on_start()
-    # The run's one checkov process starts now: its import overlaps the plans.
-    with CheckovProcess.start(project.root) if scan else contextlib.nullcontext() as checkov:
-        results = plan_regions(project, env, regions, artifacts, opts, parallelism=parallelism, progress=progress)
-        ok_regions = [r.region for r in results if r.status == "ok"]
-        note = None
-        if scan and ok_regions:
-            if progress:
-                progress(SCAN_ROW, "scanning")
-            note = scan_after_plan(project.root, artifacts, env, ok_regions, log, checkov)
-            if progress:
-                progress(SCAN_ROW, "failed" if note.error else "done")
-    return PlanRun(env, mode, results, note)
+    for region in regions:
+        project.region(env, region)  # settings errors stop everything, before any lock or work
+    layouts = [RegionLayout.of(artifacts, env, r) for r in regions]
+    with region_locks(layouts, command="infra plan", wait=parse_duration(lock_timeout), note=log) as locks:
+        refused = {r: RegionResult(env, r, "failed", "lock", message) for r, message in locks.failed.items()}
+        held = [r for r in regions if r in locks.held]
+        if not held:
+            return PlanRun(env, mode, [refused[r] for r in regions], None)
+        for result in refused.values():  # at once, not after the other regions' plans
+            if log:
+                log(f"{env}/{result.region} not planned: {result.error}")
+        opts = PlanOptions(mode=mode, remote_state=remote_state, terraform=terraform, lock_timeout=lock_timeout,
+                           cancel=CancelToken(grace_seconds=5.0))
+        if mode == "sandbox":
+            opts.install, opts.sandbox_env, opts.sandbox_info = prepare_sandbox(provider_schema)
+        if on_start:
+            on_start()
+        if progress:
+            for region in refused:
+                progress(region, "failed")
+        # The run's one checkov process starts now: its import overlaps the plans.
+        with CheckovProcess.start(project.root) if scan else contextlib.nullcontext() as checkov:
+            planned = plan_regions(project, env, held, artifacts, opts, parallelism=parallelism, progress=progress,
+                                   locked=set(held))
+            ok_regions = [r.region for r in planned if r.status == "ok"]
+            note = None
+            if scan and ok_regions:
+                if progress:
+                    progress(SCAN_ROW, "scanning")
+                note = scan_after_plan(project.root, artifacts, env, ok_regions, log, checkov)
+                if progress:
+                    progress(SCAN_ROW, "failed" if note.error else "done")
+    by_region = {r.region: r for r in planned} | refused
+    return PlanRun(env, mode, [by_region[r] for r in regions], note)
+
+
+def run_scan(root: Path, artifacts: Path, env: str, regions: Sequence[str], *, lock_timeout: str | None = None,
+             default_severity: str | None = None, log: Log | None = None) -> dict[str, ScanResult]:
+    """``infra scan``: the same region locks as a plan (a plan cannot replace plan.json mid-scan)."""
+    from toolkit.scan.run import scan_regions
+
+    layouts = [RegionLayout.of(artifacts, env, r) for r in regions]
+    for layout in layouts:
+        if not io.check_dir(layout.root, root=artifacts):
+            raise UserError(f"{layout.plan_json}: no plan for {env}/{layout.region}; "
+                            f"run `infra plan {layout.region} --env {env}` first")
+    with region_locks(layouts, command="infra scan", wait=parse_duration(lock_timeout), note=log, strict=True):
+        return scan_regions(root, artifacts, env, regions, default_severity=default_severity,
+                            cache_dir=scan_cache(), progress=log)
 
 
 def scan_after_plan(root: Path, artifacts: Path, env: str, regions: list[str], log: Log | None,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import tempfile
+import stat
 from pathlib import Path
 
+from toolkit.artifacts.layout import WORK
 from toolkit.errors import UserError
 from toolkit.plan.mode import Mode
 
@@ -34,11 +36,17 @@ def check_stack(root: Path) -> None:
 
 
 def check_writable(directory: Path) -> None:
-    """Say at once, naming the path, when artifacts cannot be written (before minutes of work)."""
+    """Say at once, naming the path, when artifacts cannot be written (before minutes of work).
+
+    ``directory`` is ``ARTIFACTS/ENV``: the environment directory may not be a link.
+    """
+    from toolkit.artifacts import io
+
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".infra-write-check-"):
-            pass
+        with io.directory(directory, root=directory.parent, create=True) as fd:
+            probe = f".infra-write-check-{os.getpid()}"
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=fd))
+            os.unlink(probe, dir_fd=fd)
     except OSError as exc:
         raise UserError(f"{directory}: cannot write artifacts here ({exc.strerror or exc}); "
                         "fix its permissions or pass --artifacts DIR") from None
@@ -49,27 +57,43 @@ def stage_workdir(root: Path, out: Path, mode: Mode) -> Path:
 
     Terraform writes ``.terraform/`` and ``.terraform.lock.hcl`` next to the configuration;
     staging keeps parallel regions apart and keeps the sandbox's lock entry away from the
-    committed lock file of the real provider.
+    committed lock file of the real provider. ``work/``, ``work/terraform`` and what Terraform
+    writes there must be plain (0700) directories and files: a link is refused, since Terraform
+    would write the stack, its providers or its state through it.
     """
-    work = out / "work"
+    from toolkit.artifacts import io
+
+    artifacts = out.parent.parent
+    work = out / WORK
     stack = work / "terraform"
-    stack.mkdir(parents=True, exist_ok=True)
-    for pattern in ("*.tf", "*.tf.json", "*.hcl"):
-        for old in stack.glob(pattern):
-            if old.name != ".terraform.lock.hcl":
-                old.unlink()
+    io.ensure_dir(work, root=artifacts, mode=io.PRIVATE_DIR)
+    io.ensure_dir(stack, root=artifacts, mode=io.PRIVATE_DIR)
+    for directory in (stack, stack / ".terraform"):
+        if not io.check_dir(directory, root=artifacts):
+            continue
+        for name, st_mode in io.list_dir(directory, root=artifacts):
+            if stat.S_ISLNK(st_mode):
+                io.check_file(directory / name, root=artifacts)  # raises Refused naming the link
+    for name, st_mode in io.list_dir(stack, root=artifacts):
+        if stat.S_ISREG(st_mode) and name != ".terraform.lock.hcl" and name.endswith((".tf", ".tf.json", ".hcl")):
+            io.remove(stack / name, root=artifacts)
     for pattern in ("*.tf", "*.tf.json"):
         for tf in sorted((root / "terraform").glob(pattern)):
-            shutil.copy2(tf, stack / tf.name)
+            io.write_bytes(stack / tf.name, tf.read_bytes(), root=artifacts)
     lock = root / "terraform" / ".terraform.lock.hcl"
     staged_lock = stack / ".terraform.lock.hcl"
     if mode == "cloud" and lock.exists():
-        shutil.copy2(lock, staged_lock)
-    modules_link = work / "modules"
-    if modules_link.is_symlink() or modules_link.exists():
-        if modules_link.is_symlink() or modules_link.is_file():
-            modules_link.unlink()
-        else:
-            shutil.rmtree(modules_link)
-    modules_link.symlink_to(root / "modules", target_is_directory=True)
+        io.write_bytes(staged_lock, lock.read_bytes(), root=artifacts)
+    # work/modules is the one link of the tree, and the toolkit makes it: always anew.
+    with io.directory(work, root=artifacts) as fd:
+        try:
+            st = os.lstat("modules", dir_fd=fd)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(work / "modules")  # never follows links inside
+            else:
+                os.unlink("modules", dir_fd=fd)
+        os.symlink(root / "modules", "modules", target_is_directory=True, dir_fd=fd)
     return stack

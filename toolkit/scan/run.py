@@ -24,7 +24,7 @@ from pathlib import Path
 from toolkit.adapters import checkov as checkov_adapter
 from toolkit.adapters.checkov import CheckovProcess
 from toolkit.artifacts.findings import Finding, FindingsDocument
-from toolkit.artifacts.io import read_artifact_if_present, write_artifact
+from toolkit.artifacts.io import read_artifact_if_present, remove, write_artifact
 from toolkit.artifacts.layout import PLAN_JSON, RegionLayout
 from toolkit.artifacts.summary import Summary
 from toolkit.errors import UserError
@@ -173,14 +173,21 @@ def scan_regions(
     if todo:
         _run(project_root, env, todo, len(units) - len(todo), paths, settings, checkov, say)
         runs = 1
-        store(todo, cache)
+        # A plan that checkov ran no check on is an error below; never cache that as its result.
+        store([u for u in todo if u.kind != "plan" or u.records], cache)
     else:
         say(f"checkov: all {len(units)} unit(s) cached")
 
     today = today or date.today()
     results: dict[str, ScanResult] = {}
+    unchecked: list[str] = []
     for region, layout in layouts.items():
         plan_unit, man_unit = region_units[region]
+        if not plan_unit.records:
+            # A scan that ran no check on the plan proves nothing: no findings.json (the gate fails).
+            remove(layout.findings, root=artifacts_dir)
+            unchecked.append(region)
+            continue
         rdir = layout.root
         prefix = relative(rdir, project_root) if rdir.is_relative_to(project_root) else (
             f"{artifacts_dir.name}/{env}/{region}")
@@ -198,4 +205,8 @@ def scan_regions(
         results[region] = result
         say(f"{env}/{region}: {len(result.failed)} failed, {len(result.waived)} waived, "
             f"{len(result.passed)} passed")
+    if unchecked:
+        where = ", ".join(str(layouts[r].plan_json) for r in unchecked)
+        raise UserError(f"{where}: checkov ran no checks on this plan ({', '.join(f'{env}/{r}' for r in unchecked)}); "
+                        "a scan that checked nothing is an error, not a pass (no findings.json written)")
     return results

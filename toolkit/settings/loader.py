@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from toolkit.errors import UserError, key_path, validation_error
+from toolkit.errors import UserError, describe, error_loc, key_path, validation_error
 from toolkit.paths import Given
 from toolkit.settings.models import Catalog, EnvironmentFile, OrgDefaults, RegionSettings, StateNaming
 from toolkit.settings.pools import GPU_TAINT_KEY
@@ -239,6 +239,15 @@ class Project:
         try:
             return RegionSettings.model_validate(layers.data)
         except ValidationError as exc:
+            errors = exc.errors()
+            unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+            if unknown and errors[0]["type"] != "extra_forbidden":
+                # A misspelt key (netwrok:) also leaves the real one missing; the misspelling, in
+                # the file that has it, is the error to show.
+                loc = error_loc(unknown[0])
+                more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+                raise UserError(f"{layers.origin(loc, fallback)}: {key_path(loc)}: "
+                                f"{describe(unknown[0])}{more}") from None
             raise validation_error(exc, lambda loc: layers.origin(loc, fallback), explain=True) from None
 
     def _check_zone(self, s: RegionSettings, zone: str, layers: Layers, path: Path) -> None:

@@ -8,6 +8,8 @@ validation error can point at ``file:line``.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,11 +71,42 @@ def _construct(node: yaml.Node, path: Path, where: KeyPath, lines: dict[KeyPath,
         constructor.dispose()
 
 
+MAX_BYTES = 1 << 20  # settings and policy files: 1 MiB is far above any real one
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of regular file ``path``, at most :data:`MAX_BYTES`; never blocks (a FIFO is refused)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO opens at once, and is refused
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+            raise UserError(f"{path}: {kind}, not a regular file; settings and policy files must be regular files")
+        if st.st_size > MAX_BYTES:
+            raise UserError(f"{path}: {st.st_size} bytes, over the 1 MiB limit for settings and policy files")
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while size <= MAX_BYTES and (chunk := os.read(fd, MAX_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_BYTES:  # it grew while being read
+            raise UserError(f"{path}: over the 1 MiB limit for settings and policy files")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_yaml(path: Path, *, required: bool = True) -> YamlDoc | None:
-    """Read one YAML document; return None for a missing optional file."""
+    """Read one YAML document; return None for a missing optional file.
+
+    The file must be a regular file of at most 1 MiB (:data:`MAX_BYTES`); it is opened
+    non-blocking and checked before anything is read, so a FIFO or a huge file fails at once.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_bounded(path).decode("utf-8")
     except FileNotFoundError:
         if required:
             raise UserError(f"{path}: file not found") from None
@@ -84,6 +117,8 @@ def read_yaml(path: Path, *, required: bool = True) -> YamlDoc | None:
         raise UserError(f"{path}: permission denied (cannot read the file)") from None
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if not text.strip():
         raise UserError(f"{path}: file is empty, expected a YAML mapping")
     try:
@@ -96,6 +131,9 @@ def read_yaml(path: Path, *, required: bool = True) -> YamlDoc | None:
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: malformed YAML: {exc}") from None
     nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise UserError(f"{path}: file has no YAML content (only comments or blank documents), "
+                        "expected a YAML mapping")
     if len(nodes) != 1:
         raise UserError(f"{path}: expected exactly one YAML document, found {len(nodes)}")
     node = nodes[0]
