@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from infra_sandbox.world import WORLD_ENV
 from toolkit.artifacts import layout as files
 from toolkit.artifacts.io import write_artifact
 from toolkit.artifacts.layout import RegionLayout
@@ -29,6 +30,7 @@ from toolkit.artifacts.terraform import write_plan_sha256
 from toolkit.errors import InfraError
 from toolkit.fsutil import atomic_write_text, dump_json, sha256_file
 from toolkit.paths import Given
+from toolkit.plan.bundle import write_bundle
 from toolkit.plan.mode import SANDBOX_BANNER, Mode
 from toolkit.plan.summary import markdown, summarise
 from toolkit.plan.workdir import stage_workdir
@@ -53,13 +55,13 @@ class PlanOptions:
 
 
 @contextlib.contextmanager
-def _shared_provider(opts: PlanOptions) -> Iterator[dict[str, str]]:
+def _shared_provider(opts: PlanOptions, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
     if opts.mode != "sandbox" or opts.install is None:
         yield {}
         return
     from infra_sandbox.reattach import reattached_provider
 
-    with reattached_provider(opts.install) as env:
+    with reattached_provider(opts.install, extra_env=extra_env) as env:
         yield env
 
 
@@ -196,6 +198,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
         if opts.mode == "sandbox":
             env.update(opts.sandbox_env)
             env["INFRA_SANDBOX_ACCOUNT_ID"] = cfg.account_id
+            env[WORLD_ENV] = str((layout / files.SANDBOX_WORLD).resolve())  # out-of-band changes, read at refresh
         tf = Terraform(stack, engine=resolve_engine(opts.terraform), env=env, log_file=log_file)
         override = stack / "backend_override.tf"
         init_args = ["init", "-no-color", "-input=false", "-reconfigure"]
@@ -229,7 +232,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
         private.chmod(0o700)
         tmp_plan = private / "tfplan.tmp"
         try:
-            with _shared_provider(opts) as reattach_env:
+            with _shared_provider(opts, {k: v for k, v in env.items() if k == WORLD_ENV}) as reattach_env:
                 # plan and show start the provider several times; in sandbox mode one plugin
                 # process (private unix socket) serves them all.
                 tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file)
@@ -255,6 +258,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
         })
         write_artifact(layout.summary, summary)
         atomic_write_text(layout.summary_md, markdown(summary.model_dump(mode="json")))
+        write_bundle(project, cfg, layout, summary, engine_kind=tf.engine.kind, remote_state=opts.remote_state)
         elapsed = time.monotonic() - started
         write_artifact(layout.status, Status(status="ok", stage="done", mode=opts.mode, seconds=round(elapsed, 2),
                                              updated_at=_now()))
