@@ -9,6 +9,7 @@ from toolkit.cli.commands import (
     bootstrap,
     config,
     doctor,
+    drift,
     gate,
     plan,
     regions,
@@ -22,6 +23,6 @@ from toolkit.cli.commands import (
 
 COMMANDS: list[click.Command] = [
     regions.command, config.group, render.command, plan.command, validate.command, validate.test_command,
-    bootstrap.command, apply.command, doctor.command, doctor.providers_group, scan.command, gate.command,
+    bootstrap.command, apply.command, drift.command, doctor.command, doctor.providers_group, scan.command, gate.command,
     report.command, unlock.command, sandbox.group,
 ]
