@@ -26,24 +26,30 @@ from toolkit.fsutil import atomic_write_text
 from toolkit.paths import Given
 from toolkit.plan.run import decide_mode
 
+SYMBOL = {"update": "~", "delete": "-"}
+
 
 def _table(reports: list[DriftReport]) -> Table:
     table = Table(title="infra drift", title_justify="left")
-    for col in ("region", "mode", "status", "drifted", "resource", "action", "attributes"):
-        table.add_column(col, no_wrap=col in ("region", "mode", "status", "drifted", "action"))
+    for col in ("region", "mode", "status", "drifted", "resources"):
+        table.add_column(col, no_wrap=True)
     for r in reports:
-        first = [r.where, r.mode, STATUS_TEXT[r.status].split(" ", 1)[1], str(len(r.drifted))]
-        if r.status == "error":
-            table.add_row(*first, "", "", "(see below)")
-            continue
-        if not r.drifted:
-            table.add_row(*first, "", "", "")
-        for i, d in enumerate(r.drifted):
-            sensitive = set(d.sensitive_attributes)
-            names = ", ".join(a + (" (sensitive)" if a in sensitive else "") for a in d.attributes)
-            table.add_row(*(first if i == 0 else ["", "", "", ""]), d.address, d.action,
-                          names or ("(gone)" if d.action == "delete" else ""))
+        table.add_row(r.where, r.mode, STATUS_TEXT[r.status].split(" ", 1)[1], str(len(r.drifted)),
+                      "" if r.status == "error" else str(r.resources))
     return table
+
+
+def _lines(report: DriftReport) -> list[str]:
+    """One line per drifted resource (readable at any width), or the region's error."""
+    if report.error:
+        return [f"{report.where}: drift check failed: {report.error}"]
+    out = []
+    for d in report.drifted:
+        sensitive = set(d.sensitive_attributes)
+        names = ", ".join(a + (" (sensitive)" if a in sensitive else "") for a in d.attributes)
+        what = "gone out of band" if d.action == "delete" else names or d.action
+        out.append(f"{report.where}: {SYMBOL.get(d.action, d.action)} {d.address}: {what}")
+    return out
 
 
 @click.command("drift")
@@ -112,8 +118,8 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
     else:
         ctx.console.print(_table(reports))
         for r in reports:
-            if r.error:
-                ctx.console.print(f"[red]{r.where}: drift check failed[/]: {r.error}", highlight=False)
+            for line in _lines(r):
+                ctx.log(line)
     code = exit_code(reports)
     if code:
         raise click.exceptions.Exit(code)
