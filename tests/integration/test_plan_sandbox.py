@@ -117,7 +117,8 @@ def test_no_credentials_means_sandbox(infra: Callable[..., object], tmp_path: Pa
 
 def test_apply_refuses_sandbox_plans(infra: Callable[..., object], prod_artifacts: Path) -> None:
     result = infra("--project", str(REPO), "--artifacts", str(prod_artifacts), "apply", "us-east", "--env", "prod")
-    assert result.code == 1 and "refusing to apply a sandbox-mode plan" in result.err
+    assert result.code == 1
+    assert "a sandbox plan applies only to sandbox state, with --sandbox; never to the cloud" in result.err
 
 
 def test_sandbox_leaves_the_repo_untouched(prod_artifacts: Path) -> None:
@@ -125,3 +126,18 @@ def test_sandbox_leaves_the_repo_untouched(prod_artifacts: Path) -> None:
     assert not list(REPO.glob("modules/*/.terraform"))
     lock = prod_artifacts / "prod" / "us-east" / "work" / "terraform" / ".terraform.lock.hcl"
     assert 'provider "registry.terraform.io/hashicorp/aws"' in lock.read_text()
+
+
+def test_every_planned_region_has_an_intact_private_bundle(prod_artifacts: Path) -> None:
+    """The bundle apply reads: for its own env/region, every file as its manifest says, 0600 in 0700."""
+    from toolkit.plan.bundle import verify_bundle
+
+    for region in PROD_REGIONS:
+        out = prod_artifacts / "prod" / region
+        manifest, digest = verify_bundle(out / "bundle")
+        assert (manifest.environment, manifest.region, manifest.mode) == ("prod", region, "sandbox")
+        assert manifest.files["tfplan"] == hashlib.sha256((out / "tfplan").read_bytes()).hexdigest()
+        assert manifest.state == f"local:{(out / 'sandbox.tfstate').resolve()}"
+        assert len(digest) == 64
+        assert stat.S_IMODE((out / "bundle").stat().st_mode) == 0o700
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (out / "bundle").rglob("*") if p.is_file())

@@ -31,6 +31,13 @@ WORK = "work"  # the staged copy of the root stack: work/terraform, with work/mo
 LOCK = ".lock"  # flock-ed by the one run using the directory; holds its pid, host and start time
 PRIVATE = ".private"  # mode 0700: where Terraform writes the plan file before it is moved into place
 SANDBOX_STATE = "sandbox.tfstate"  # local state of sandbox plans (Terraform writes it; made 0600 after)
+SANDBOX_WORLD = "sandbox-world.json"  # out-of-band changes the sandbox provider reads at refresh (drift tests)
+BUNDLE = "bundle"  # the plan bundle (toolkit.artifacts.bundle): what apply applies, 0700
+# Written by drift.
+DRIFT_JSON = "drift.json"
+DRIFT_MD = "drift.md"
+DRIFT_LOG = "drift.log"
+DRIFT_WORK = "drift"  # the refresh-only plan's private inputs and work dir
 # Written by scan and apply.
 FINDINGS_JSON = "findings.json"
 APPLY_LOG = "apply.log"
@@ -121,6 +128,14 @@ class RegionLayout:
     @property
     def apply_log(self) -> Path:
         return self.root / APPLY_LOG
+
+    @property
+    def bundle(self) -> Path:
+        return self.root / BUNDLE
+
+    @property
+    def sandbox_world(self) -> Path:
+        return self.root / SANDBOX_WORLD
 
     def manifest_files(self) -> list[Path]:
         """The rendered Karpenter manifests (``manifests/*.yaml``), sorted; links are refused."""

@@ -59,6 +59,9 @@ def _overview_row(r: RegionArtifacts, threshold: str) -> str:
 
 def _region_section(decision: GateDecision, r: RegionArtifacts, hcl_done: set[tuple[str, str, str]]) -> list[str]:
     out = ["", f"### {r.region}" + (f" ({r.aws_region})" if r.aws_region else ""), "", _plan_line(r.summary)]
+    digest = r.bundle_digest
+    out += ["", f"Plan bundle: `sha256:{digest}` (`infra apply --approved` applies this bundle only)" if digest
+            else "Plan bundle: none (nothing here can be applied)"]
     for problem in r.problems:
         out.append(f"- ⚠️ {_md(problem)}")
     protected = [c for c in decision.protected if c.region == r.region]

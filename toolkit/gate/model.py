@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.artifacts.bundle import BUNDLE_DIR, digest_if_present
 from toolkit.artifacts.findings import Finding, FindingsDocument
 from toolkit.artifacts.summary import Change, Status, Summary
 from toolkit.policy.waivers import Waiver
@@ -30,6 +31,11 @@ class RegionArtifacts:
         if self.summary:
             return self.summary.mode
         return (self.findings.mode if self.findings else None) or ""
+
+    @property
+    def bundle_digest(self) -> str | None:
+        """The digest of the region's plan bundle (what `infra apply --approved` accepts), if it has one."""
+        return digest_if_present(self.path / BUNDLE_DIR)
 
     @property
     def all_findings(self) -> list[Finding]:
@@ -80,6 +86,7 @@ class GateDecision:
                     "region": r.region,
                     "aws_region": r.aws_region,
                     "mode": r.mode,
+                    "bundle_digest": r.bundle_digest,
                     "plan_counts": r.summary.counts.model_dump() if r.summary else None,
                     "findings": dict(Counter(f.status for f in r.findings.findings)) if r.findings else None,
                     "problems": r.problems,

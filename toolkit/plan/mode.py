@@ -11,7 +11,7 @@ Mode = Literal["sandbox", "cloud"]
 
 SANDBOX_BANNER = ("SANDBOX PLAN: planned against the real hashicorp/aws schema by the toolkit's offline provider; "
                   "provider-side checks, provider defaults and forced replacements are not known. "
-                  "`infra apply` refuses sandbox plans.")
+                  "`infra apply` applies sandbox plans only to sandbox state (--sandbox), never to the cloud.")
 
 
 def choose_mode(sandbox: bool | None) -> tuple[Mode, str]:

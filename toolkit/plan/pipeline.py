@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from infra_sandbox.world import WORLD_ENV
 from toolkit.adapters.terraform.process import Cancelled, CancelToken, popen
 from toolkit.artifacts import io
 from toolkit.artifacts import layout as files
@@ -36,6 +37,7 @@ from toolkit.artifacts.terraform import write_plan_sha256
 from toolkit.errors import InfraError, UserError
 from toolkit.fsutil import dump_json
 from toolkit.paths import Given
+from toolkit.plan.bundle import write_bundle
 from toolkit.plan.mode import SANDBOX_BANNER, Mode
 from toolkit.plan.summary import markdown, summarise
 from toolkit.plan.workdir import stage_workdir
@@ -63,7 +65,7 @@ class PlanOptions:
 
 
 @contextlib.contextmanager
-def _shared_provider(opts: PlanOptions) -> Iterator[dict[str, str]]:
+def _shared_provider(opts: PlanOptions, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
     if opts.mode != "sandbox" or opts.install is None:
         yield {}
         return
@@ -72,7 +74,7 @@ def _shared_provider(opts: PlanOptions) -> Iterator[dict[str, str]]:
     token = opts.cancel
     # Its own session (a terminal's Ctrl-C reaches only the toolkit) and ended by the kernel if
     # the toolkit dies; on an interrupt it gets 2 s to stop, not a minute.
-    with reattached_provider(opts.install, spawn=popen,
+    with reattached_provider(opts.install, spawn=popen, extra_env=extra_env,
                              cancelled=(lambda: token.cancelled) if token else None) as env:
         yield env
 
@@ -239,6 +241,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
         if opts.mode == "sandbox":
             env.update(opts.sandbox_env)
             env["INFRA_SANDBOX_ACCOUNT_ID"] = cfg.account_id
+            env[WORLD_ENV] = str((layout / files.SANDBOX_WORLD).resolve())  # out-of-band changes, read at refresh
         tf = Terraform(stack, engine=resolve_engine(opts.terraform), env=env, log_file=log_file, cancel=token)
         override = stack / "backend_override.tf"
         init_args = ["init", "-no-color", "-input=false", "-reconfigure"]
@@ -273,7 +276,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
         io.ensure_dir(layout.private, root=root, mode=io.PRIVATE_DIR)
         tmp_plan = layout.private / "tfplan.tmp"
         try:
-            with _shared_provider(opts) as reattach_env:
+            with _shared_provider(opts, {k: v for k, v in env.items() if k == WORLD_ENV}) as reattach_env:
                 # plan and show start the provider several times; in sandbox mode one plugin
                 # process (private unix socket) serves them all.
                 tf_run = Terraform(stack, engine=tf.engine, env=env | reattach_env, log_file=log_file, cancel=token)
@@ -301,6 +304,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
         })
         io.write_artifact(layout.summary, summary, root=root)
         io.write_text(layout.summary_md, markdown(summary.model_dump(mode="json")), root=root)
+        write_bundle(project, cfg, layout, summary, engine_kind=tf.engine.kind, remote_state=opts.remote_state)
         elapsed = time.monotonic() - started
         write_status(status="ok", stage="done", seconds=round(elapsed, 2))
         if progress:

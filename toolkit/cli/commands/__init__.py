@@ -10,6 +10,7 @@ from toolkit.cli.commands import (
     config,
     cost,
     doctor,
+    drift,
     gate,
     plan,
     prices,
@@ -24,6 +25,6 @@ from toolkit.cli.commands import (
 
 COMMANDS: list[click.Command] = [
     regions.command, config.group, render.command, plan.command, validate.command, validate.test_command,
-    bootstrap.command, apply.command, doctor.command, doctor.providers_group, scan.command, gate.command,
-    report.command, unlock.command, sandbox.group, cost.command, prices.group,
+    bootstrap.command, apply.command, drift.command, doctor.command, doctor.providers_group, scan.command,
+    gate.command, report.command, unlock.command, sandbox.group, cost.command, prices.group,
 ]

@@ -1,0 +1,1 @@
+"""Drift detection: refresh-only plans per region, reported by attribute name (``infra drift``)."""
