@@ -1,0 +1,8 @@
+# oracle: plan
+resource "aws_eks_cluster" "main" {
+  name     = "corpus"
+  role_arn = "arn:aws:iam::123456789012:role/corpus-cluster"
+  vpc_config {
+    subnet_ids = ["subnet-0123456789abcdef0"]
+  }
+}

@@ -1,0 +1,4 @@
+# oracle: plan
+resource "aws_secretsmanager_secret" "token" {
+  name = "corpus/token"
+}
