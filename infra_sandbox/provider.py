@@ -185,6 +185,9 @@ class SandboxProvider(pb_grpc.ProviderServicer):
             planned_state=self._dv(planned, ty),
             requires_replace=[_attribute_path(p) for p in replace],
             planned_private=request.prior_private,
+            # As the real provider (SDKv2) does: defaults of optional, non-computed attributes
+            # are planned by the provider, which Terraform accepts only from legacy-SDK providers.
+            legacy_type_system=bool(type_facts.defaults),
         )
 
     @staticmethod
@@ -216,7 +219,8 @@ class SandboxProvider(pb_grpc.ProviderServicer):
                 planned[flag] = isinstance(config, dict) and config.get(name) is not None
         new = faker.fill_unknowns(planned, ty)
         new = _null_write_only(self.schema.block("resource", type_name), new)
-        return pb.ApplyResourceChange.Response(new_state=self._dv(new, ty), private=request.planned_private)
+        return pb.ApplyResourceChange.Response(new_state=self._dv(new, ty), private=request.planned_private,
+                                               legacy_type_system=bool(facts.facts_for(type_name).defaults))
 
     def ImportResourceState(self, request: Any, context: Any) -> Any:
         return pb.ImportResourceState.Response(
