@@ -102,15 +102,9 @@ def test_handshake_tls_schema_plan_and_shutdown(sandbox: SandboxInstall) -> None
         ]
         only_optional = [n for n, a in attrs.items() if a.get("optional") and not a.get("computed")]
         assert opt_computed and only_optional
-        # Unset attributes with a provider default (the facts data) take it, as with the real provider;
-        # other unset optional+computed ones are unknown on create, optional-only ones stay null.
-        from infra_sandbox.facts import facts_for
-
-        defaults = facts_for("aws_vpc").defaults
-        assert defaults["enable_dns_support"] is True and value["enable_dns_support"] is True
-        assert all(value[n] == defaults[n] for n in attrs if n in defaults)
-        assert all(value[n] is UNKNOWN for n in opt_computed if n not in defaults)
-        assert all(value[n] is None for n in only_optional if n not in ("cidr_block", "tags") and n not in defaults)
+        # Unset optional+computed: unknown on create; unset optional-only: stays null.
+        assert all(value[n] is UNKNOWN for n in opt_computed)
+        assert all(value[n] is None for n in only_optional if n not in ("cidr_block", "tags"))
         assert value["region"] == "us-east-1"  # provider not configured: the default region
 
         grpc_controller_pb2_grpc.GRPCControllerStub(channel).Shutdown(grpc_controller_pb2.Empty(), timeout=10)
