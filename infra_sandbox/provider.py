@@ -185,9 +185,6 @@ class SandboxProvider(pb_grpc.ProviderServicer):
             planned_state=self._dv(planned, ty),
             requires_replace=[_attribute_path(p) for p in replace],
             planned_private=request.prior_private,
-            # As the real provider (SDKv2) does: defaults of optional, non-computed attributes
-            # are planned by the provider, which Terraform accepts only from legacy-SDK providers.
-            legacy_type_system=bool(type_facts.defaults),
         )
 
     @staticmethod
@@ -219,8 +216,7 @@ class SandboxProvider(pb_grpc.ProviderServicer):
                 planned[flag] = isinstance(config, dict) and config.get(name) is not None
         new = faker.fill_unknowns(planned, ty)
         new = _null_write_only(self.schema.block("resource", type_name), new)
-        return pb.ApplyResourceChange.Response(new_state=self._dv(new, ty), private=request.planned_private,
-                                               legacy_type_system=bool(facts.facts_for(type_name).defaults))
+        return pb.ApplyResourceChange.Response(new_state=self._dv(new, ty), private=request.planned_private)
 
     def ImportResourceState(self, request: Any, context: Any) -> Any:
         return pb.ImportResourceState.Response(
