@@ -17,7 +17,7 @@ from typing import Any
 from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2 as pb
 from pyvider.protocols.tfprotov6.protobuf import tfplugin6_pb2_grpc as pb_grpc
 
-from infra_sandbox import facts, fakes, world
+from infra_sandbox import fakes, world
 from infra_sandbox.cty import (
     UNKNOWN,
     CtyType,
@@ -116,13 +116,7 @@ class SandboxProvider(pb_grpc.ProviderServicer):
         return pb.ValidateProviderConfig.Response()
 
     def ValidateResourceConfig(self, request: Any, context: Any) -> Any:
-        """The real provider's value checks (enums, patterns) on known values, at the attribute's path."""
-        type_name = request.type_name
-        config = self._decode(request.config, self._type("resource", type_name))
-        problems = facts.validate(facts.facts_for(type_name), self.schema.block("resource", type_name), config)
-        return pb.ValidateResourceConfig.Response(diagnostics=[
-            pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=p.summary, detail=p.detail,
-                          attribute=_attribute_path(p.path)) for p in problems])
+        return pb.ValidateResourceConfig.Response()
 
     def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
         return pb.ValidateDataResourceConfig.Response()
@@ -173,17 +167,13 @@ class SandboxProvider(pb_grpc.ProviderServicer):
         if proposed is None:  # destroy
             return pb.PlanResourceChange.Response(planned_state=request.proposed_new_state)
         create = prior is None
-        type_facts = facts.facts_for(type_name)
         planned = _plan_block(block, proposed, create)
-        facts.apply_defaults(type_facts, block, planned, self._decode(request.config, ty))
         if create and "region" in block.get("attributes", {}) and planned.get("region") in (None, UNKNOWN):
             planned["region"] = self.context_for(context).region
         if "tags_all" in block.get("attributes", {}):
             planned["tags_all"] = self._tags_all(self.context_for(context), planned.get("tags"))
-        replace = [] if create else facts.replace_paths(type_facts, block, prior, planned)
         return pb.PlanResourceChange.Response(
             planned_state=self._dv(planned, ty),
-            requires_replace=[_attribute_path(p) for p in replace],
             planned_private=request.prior_private,
         )
 
@@ -369,18 +359,6 @@ def _fill_computed(block: dict[str, Any], value: dict[str, Any], faker: fakes.Fa
         elif val is UNKNOWN:
             out[name] = faker.fill_unknowns(val, block_type(nb["block"]), name, name)
     return out
-
-
-def _attribute_path(path: facts.Path_) -> Any:
-    steps = []
-    for part in path:
-        if isinstance(part, int):
-            steps.append(pb.AttributePath.Step(element_key_int=part))
-        elif isinstance(part, facts.MapKey):
-            steps.append(pb.AttributePath.Step(element_key_string=str(part)))
-        else:
-            steps.append(pb.AttributePath.Step(attribute_name=part))
-    return pb.AttributePath(steps=steps)
 
 
 def policy_json(config: dict[str, Any]) -> str:
