@@ -417,6 +417,6 @@ def table_rows(results: list[RegionResult]) -> list[list[str]]:
                          str(c.destroy), str(c.replace), str(len(r.plan.protected_changes)),
                          f"{r.seconds:.1f}s"])
         else:
-            rows.append([f"{r.environment}/{r.region}", "", f"failed at {r.stage}", "", "", "", "", "",
+            rows.append([f"{r.environment}/{r.region}", "", f"{r.status} at {r.stage}", "", "", "", "", "",
                          f"{r.seconds:.1f}s"])
     return rows
