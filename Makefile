@@ -25,7 +25,7 @@ test: setup system-deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check toolkit infra_sandbox tests benchmarks scripts
+	$(VENV)/bin/ruff check toolkit infra_sandbox tests benchmarks
 	$(VENV)/bin/mypy toolkit infra_sandbox
 	$(VENV)/bin/lint-imports
 
