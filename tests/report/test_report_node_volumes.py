@@ -3,6 +3,7 @@ CKV_INFRA_24) are evidence for the EBS-encryption controls instead of "not appli
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.report.conftest import Project
@@ -114,7 +115,10 @@ def test_node_volumes_evidence_the_ebs_controls(project: Project) -> None:
         assert node[0].detail == f"blockDeviceMappings (line 9): /dev/xvda (root): 100Gi gp3, encrypted with {KEY}"
         assert "node volumes: 3 EBS volume(s) in the blockDeviceMappings of 2 EC2NodeClass(es)" in r.reason
     html = render_html(report)
-    assert f'<span class="detail">blockDeviceMappings (line 9): /dev/xvda (root): 100Gi gp3, encrypted with {KEY}' in html
+    detail = html[html.index('<span class="detail">'):]
+    detail = re.sub(r"<[^>]+>", "", detail[:detail.index("</span></td>")])
+    assert detail.startswith(f"blockDeviceMappings (line 9): /dev/xvda (root): 100Gi gp3, encrypted with {KEY}")
+    assert f'<span class="tok">{KEY}</span>' in html  # the key's ARN never wraps at its hyphens
     assert "node volumes: 3 EBS volume(s)" in render_markdown(report)
 
 

@@ -196,11 +196,17 @@ def _environment() -> Environment:
     env.filters["breakable"] = breakable
     env.filters["where"] = where
     env.filters["counts_text"] = counts_text
+    env.filters["unbroken_words"] = unbroken_words
     env.globals.update(SANDBOX_NOTE=SANDBOX_NOTE, STATUSES=STATUSES, STATUS_LABELS=STATUS_LABELS,
                        STATUS_COLOURS=STATUS_COLOURS, STATUS_SYMBOLS=STATUS_SYMBOLS,
                        check_counts=check_counts, exceptions=exceptions, passed=passed,
                        split_inputs=split_inputs)
     return env
+
+
+def unbroken_words(value: object) -> Markup:
+    """Prose that wraps only at spaces: each word (an ARN, a device, a size) is one unbreakable span."""
+    return Markup(" ").join(Markup('<span class="tok">{}</span>').format(w) for w in str(value).split())
 
 
 def split_inputs(files: Sequence[HashedFile]) -> tuple[list[HashedFile], list[HashedFile]]:
