@@ -94,12 +94,18 @@ def test_every_custom_check_id_exists_in_policy_checks(catalogue: Catalogue) -> 
 
 
 def test_applies_to_names_real_aws_resource_types(catalogue: Catalogue) -> None:
+    """Terraform types exist in the AWS provider schema; manifest kinds (CamelCase) in the
+    Karpenter CRDs the toolkit renders against."""
     schema = load_aws_schema()
     types: set[str] = set()
     for provider in schema["provider_schemas"].values():
         types.update(provider.get("resource_schemas", {}))
     used = {t for c in catalogue.controls for t in c.applies_to}
-    assert not sorted(used - types), f"unknown resource types: {sorted(used - types)}"
+    kinds = {t for t in used if t[:1].isupper()}
+    assert not sorted(used - kinds - types), f"unknown resource types: {sorted(used - kinds - types)}"
+    crds = (REPO / "toolkit" / "render" / "crds").glob("*.yaml")
+    rendered = {m for crd in crds for m in re.findall(r"^\s+kind: (\w+)$", crd.read_text(), re.MULTILINE)}
+    assert kinds and not sorted(kinds - rendered), f"unknown manifest kinds: {sorted(kinds - rendered)}"
 
 
 @pytest.mark.parametrize(

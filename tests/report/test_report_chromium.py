@@ -38,7 +38,13 @@ pytestmark = pytest.mark.skipif(
 
 
 # Browser-internal endpoints, not requested by the page (seen with chromium 156 on Debian 12).
-BROWSER_HOSTS = frozenset({"update.googleapis.com", "accounts.google.com", "clients2.google.com"})
+BROWSER_HOSTS = frozenset({"update.googleapis.com", "accounts.google.com", "clients2.google.com",
+                           "optimizationguide-pa.googleapis.com"})
+# Chrome's own service APIs ("*-pa.googleapis.com": optimization guide, ...): never a page's resource.
+BROWSER_HOST_SUFFIXES = ("-pa.googleapis.com",)
+# Features that call home on their own schedule (the optimization guide made the suite flaky).
+QUIET_FEATURES = ("NetworkTimeServiceQuerying,OptimizationHints,OptimizationHintsFetching,"
+                  "OptimizationGuideModelDownloading,OptimizationTargetPrediction,MediaRouter")
 
 
 def page_requests(seen: list[str]) -> list[str]:
@@ -46,7 +52,7 @@ def page_requests(seen: list[str]) -> list[str]:
         target = requestline.split(" ")[1]
         return re.sub(r"^[a-z]+://", "", target).split("/")[0].split(":")[0]
 
-    return [r for r in seen if host(r) not in BROWSER_HOSTS]
+    return [r for r in seen if host(r) not in BROWSER_HOSTS and not host(r).endswith(BROWSER_HOST_SUFFIXES)]
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -90,7 +96,7 @@ def chromium(page: Path, tmp: Path, proxy_port: int, *extra: str) -> subprocess.
     args = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--disable-features=NetworkTimeServiceQuerying",
+        "--disable-dev-shm-usage", f"--disable-features={QUIET_FEATURES}",
         f"--user-data-dir={profile}",
         f"--proxy-server=http://127.0.0.1:{proxy_port}", "--proxy-bypass-list=<-loopback>",
         "--virtual-time-budget=3000", "--window-size=1280,1800", *extra, page.as_uri(),

@@ -74,3 +74,22 @@ def test_report_of_real_prod_plans(report: Report, artifacts: Path) -> None:
     # Renderers work on real data.
     assert "cis-eks/5.3.1" in render_markdown(report)
     assert report.summary.note in render_html(report)
+
+
+def test_real_report_rests_on_sandbox_names_module_lines_and_node_volumes(report: Report) -> None:
+    """Issue 11 on real plans: the basis, plan evidence at file:line of our modules, node volumes
+    as EBS evidence, and the NAT-route waivers (a check in no control) listed as such."""
+    assert report.basis.mode == "sandbox" and "not the account" in report.basis.statement
+    plan_evidence = [e for c in report.controls for r in c.results for e in r.evidence if e.source == "plan"]
+    assert len(plan_evidence) > 1000
+    unplaced = sorted({e.resource for e in plan_evidence if not (e.file or "").startswith("modules/") or not e.line})
+    assert unplaced == []
+    assert all((e.scanned or "").endswith("/plan.json") for e in plan_evidence if e.scanned)
+    ebs = next(c for c in report.controls if c.key == "cis-aws/2.2.1")
+    for r in ebs.results:
+        assert r.status == "met", (r.region, r.reason)
+        node = [e for e in r.evidence if e.check_id == "CKV_INFRA_24"]
+        assert node and all(e.detail and "encrypted with arn:aws:kms:" in e.detail for e in node), r.region
+        assert any(x.startswith("EC2NodeClass.") for x in r.in_scope_resources)
+    assert {w.check_id for w in report.waived_without_control} == {"CKV2_AWS_35"}
+    assert report.summary.waived_without_control == report.summary.waived_findings > 0

@@ -29,7 +29,7 @@ from toolkit.report.schema import SCHEMA_PATH, json_schema
 def test_committed_schema_matches_the_models() -> None:
     committed = json.loads(SCHEMA_PATH.read_text())
     assert committed == json_schema(), "run `.venv/bin/python -m toolkit.report.schema` and commit"
-    assert committed["properties"]["schema_version"]["const"] == 1
+    assert committed["properties"]["schema_version"]["const"] == 2  # 2: basis, waiver controls, file:line of plans
 
 
 def test_json_validates_against_schema(prod_report: Report) -> None:
@@ -43,7 +43,7 @@ def test_json_validates_against_schema(prod_report: Report) -> None:
     assert json.loads(render(prod_report, "json")) == data
     for mutate in (
         lambda d: d["controls"][0]["results"][0].__setitem__("status", "partially_met"),
-        lambda d: d.__setitem__("schema_version", 2),
+        lambda d: d.__setitem__("schema_version", 1),
         lambda d: d["provenance"].__setitem__("extra", 1),
         lambda d: d["waivers"][0].pop("owner"),
     ):
@@ -100,7 +100,7 @@ def test_markdown_escapes_hostile_values(project: Project) -> None:
     assert "&lt;script&gt;" in text
     waiver_rows = [line for line in text.splitlines() if line.startswith("| W-001 |")]
     assert len(waiver_rows) == 1
-    assert len(re.split(r"(?<!\\)\|", waiver_rows[0])) == 9  # 7 cells: the pipes did not add columns
+    assert len(re.split(r"(?<!\\)\|", waiver_rows[0])) == 11  # 9 cells: the pipes did not add columns
 
 
 class Elements(HTMLParser):

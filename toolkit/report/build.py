@@ -14,19 +14,25 @@ from toolkit.policy.waivers import declared_waivers
 from toolkit.report.catalogue import CATALOGUE_PATH, Catalogue, load_catalogue
 from toolkit.report.controls import evaluate, natural_key, overall_status
 from toolkit.report.inputs import RegionInputs, discover, load_region
+from toolkit.report.locate import Locator
 from toolkit.report.models import (
+    BASIS_STATEMENTS,
     STATUS_LABELS,
+    Basis,
+    BasisMode,
     ControlReport,
     Counts,
     FrameworkSummary,
     Issue,
     Provenance,
+    RegionBasis,
     Report,
     Scope,
     Summary,
+    WaivedWithoutControl,
 )
 from toolkit.report.provenance import consistency, git_info, hashed, region_provenance
-from toolkit.report.waivers import waivers_section
+from toolkit.report.waivers import waived_without_control, waivers_section
 
 REDACTED = "(sensitive)"
 
@@ -51,6 +57,35 @@ def _scope(ri: RegionInputs, counts: Counts) -> Scope:
         counts=counts, planned_changes=ri.summary.counts.model_dump(),
         protected_changes=sorted(c.address for c in ri.summary.protected_changes),
     )
+
+
+def basis(inputs: Sequence[RegionInputs]) -> Basis:
+    """What the report rests on, from the mode each region was planned in (summary.json)."""
+    regions = [RegionBasis(environment=ri.environment, region=ri.region, mode=ri.summary.mode,
+                           statement=BASIS_STATEMENTS[ri.summary.mode]) for ri in inputs]
+    modes = {r.mode for r in regions}
+    mode: BasisMode = "mixed" if len(modes) > 1 else regions[0].mode
+    if mode == "sandbox":
+        statement = f"Sandbox: {BASIS_STATEMENTS['sandbox']}."
+    elif mode == "cloud":
+        statement = f"Cloud: {BASIS_STATEMENTS['cloud']}."
+    else:
+        sandbox = [f"{r.environment}/{r.region}" for r in regions if r.mode == "sandbox"]
+        cloud = [f"{r.environment}/{r.region}" for r in regions if r.mode == "cloud"]
+        statement = (f"Mixed: {', '.join(sandbox)} {BASIS_STATEMENTS['sandbox']}; "
+                     f"{', '.join(cloud)} {BASIS_STATEMENTS['cloud']}.")
+    return Basis(mode=mode, statement=statement, regions=regions)
+
+
+def _waiver_sentence(waived: int, no_control: Sequence[WaivedWithoutControl], waivers: int) -> str:
+    if not waived:
+        return "No finding is waived."
+    text = f"{waived} waived finding(s) under {waivers} waiver(s)"
+    if no_control:
+        n = sum(w.findings for w in no_control)
+        checks = ", ".join(sorted({w.check_id for w in no_control}))
+        text += f", {n} of them on checks that map to no control ({checks}): see Waivers"
+    return text + "."
 
 
 def _tally(controls: Sequence[ControlReport]) -> tuple[Counts, Counts]:
@@ -89,13 +124,15 @@ def build_report(
     policy = PolicyPaths.of(root)
     declared = declared_waivers(policy.waivers)
     within_days = load_policy_settings(policy.settings).expiring_within_days
-    inputs = [load_region(e, r, d) for e, r, d in discover(artifacts_dir, env, regions)]
+    inputs = [load_region(e, r, d, bases=(root, artifacts_dir.parent))
+              for e, r, d in discover(artifacts_dir, env, regions)]
+    locators = [Locator(root, ri.plan) for ri in inputs]
     issues: list[Issue] = []
 
     order = {f.id: i for i, f in enumerate(catalogue.frameworks)}
     controls: list[ControlReport] = []
     for c in sorted(catalogue.controls, key=lambda c: (order[c.framework], natural_key(c.id))):
-        results = [evaluate(c, ri, today, declared) for ri in inputs]
+        results = [evaluate(c, ri, today, declared, loc) for ri, loc in zip(inputs, locators, strict=True)]
         controls.append(ControlReport(
             key=c.key, framework=c.framework, id=c.id, title=c.title, description=c.description,
             checks=list(c.checks), applies_to=list(c.applies_to),
@@ -119,7 +156,9 @@ def build_report(
         frameworks.append(FrameworkSummary(id=fw.id, name=fw.name, version=fw.version,
                                            controls=len(own), overall=fw_overall, results=fw_cells))
 
-    waivers = waivers_section(inputs, today, declared, within_days)
+    waivers = waivers_section(inputs, today, declared, within_days, catalogue)
+    no_control = waived_without_control(inputs, catalogue, waivers)
+    waived = sum(1 for ri in inputs for f in ri.findings.findings if f.status == "waived")
     overall, cells = _tally(controls)
     envs = sorted({ri.environment for ri in inputs})
     note = (
@@ -127,14 +166,18 @@ def build_report(
         f"{overall.met} {STATUS_LABELS['met']}, {overall.met_with_exception} "
         f"{STATUS_LABELS['met_with_exception']}, {overall.not_met} {STATUS_LABELS['not_met']}, "
         f"{overall.not_applicable} {STATUS_LABELS['not_applicable']} (worst region counts). "
+        f"{_waiver_sentence(waived, no_control, len({w.id for w in waivers if w.findings}))} "
         f"No secret is attached: sensitive values show as {REDACTED}."
     )
     report = Report(
         title=f"Compliance report: {', '.join(envs)}",
         environments=envs,
+        basis=basis(inputs),
         summary=Summary(controls=len(controls), regions=len(inputs), overall=overall,
-                        results=cells, note=note),
-        scopes=scopes, frameworks=frameworks, controls=controls, waivers=waivers, issues=issues,
+                        results=cells, waived_findings=waived,
+                        waived_without_control=sum(w.findings for w in no_control), note=note),
+        scopes=scopes, frameworks=frameworks, controls=controls, waivers=waivers,
+        waived_without_control=no_control, issues=issues,
         provenance=Provenance(
             generated_at=now.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             toolkit_version=toolkit.__version__,

@@ -24,7 +24,8 @@ CATALOGUE_PATH = Path("controls") / "catalogue.yaml"
 CHECK_ID_RE = re.compile(r"^(CKV2?_[A-Z0-9]+_[0-9]+|INFRA_[A-Z_]+)$")
 
 CheckId = Annotated[str, StringConstraints(pattern=CHECK_ID_RE.pattern)]
-ResourceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+# A Terraform resource type (aws_kms_key) or the kind of a rendered manifest object (EC2NodeClass).
+ResourceType = Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_]*|[A-Z][A-Za-z0-9]*)$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
@@ -52,8 +53,9 @@ class Control(_Strict):
     checks: list[CheckId] = Field(min_length=1)
     applies_to: list[ResourceType] = Field(
         default_factory=list,
-        description="Resource types in scope; a region without any of them and without "
-        "results for the checks is 'not applicable'.",
+        description="Resource types in scope: Terraform types (aws_kms_key) in the plan, and "
+        "kinds (EC2NodeClass) of the rendered manifests; a region without any of them and "
+        "without results for the checks is 'not applicable'.",
     )
 
     @property

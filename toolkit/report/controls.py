@@ -6,10 +6,11 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 
-from toolkit.artifacts.summary import Summary as PlanSummary
+from toolkit.artifacts.findings import Finding
 from toolkit.policy.waivers import Waiver, effective_status
 from toolkit.report.catalogue import Control
 from toolkit.report.inputs import RegionInputs
+from toolkit.report.locate import Locator, needs_location
 from toolkit.report.models import STATUS_RANK, ControlResult, Evidence, Status
 
 
@@ -19,18 +20,34 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
-def _in_scope(control: Control, summary: PlanSummary) -> list[str]:
+def _in_scope(control: Control, ri: RegionInputs) -> list[str]:
+    """Planned resources of the control's Terraform types, and manifest objects of its kinds."""
     if not control.applies_to:
         return []
     wanted = set(control.applies_to)
-    return sorted({c.address for c in summary.changes if c.type in wanted and c.action != "delete"})
+    planned = {c.address for c in ri.summary.changes if c.type in wanted and c.action != "delete"}
+    rendered = {o.resource for o in ri.manifests if o.kind in wanted}
+    return sorted(planned | rendered)
+
+
+def _where(f: Finding, locator: Locator | None) -> tuple[str | None, int | None, str | None]:
+    """(file, line, scanned): plan results traced to the resource block in our modules."""
+    if locator is None or not needs_location(f):
+        return f.file, f.line, None
+    found = locator.locate(f.resource)
+    if found is None:
+        return f.file, f.line, None
+    return found[0], found[1], f.file
 
 
 def evaluate(control: Control, ri: RegionInputs, today: dt.date,
-             declared: Mapping[str, Waiver] | None = None) -> ControlResult:
+             declared: Mapping[str, Waiver] | None = None, locator: Locator | None = None) -> ControlResult:
     """Status of one control in one region. A waived finding counts as waived only while its
-    waiver is in force (``declared``: the current policy/waivers.yaml, as the gate judges it)."""
+    waiver is in force (``declared``: the current policy/waivers.yaml, as the gate judges it).
+    ``locator`` traces plan results to ``file:line`` of our modules."""
     checks = set(control.checks)
+    in_scope_kinds = set(control.applies_to)
+    objects = {o.resource: o for o in ri.manifests if o.kind in in_scope_kinds}
     evidence: list[Evidence] = []
     expired: list[str] = []
     for f in sorted((f for f in ri.findings.findings if f.check_id in checks),
@@ -38,12 +55,18 @@ def evaluate(control: Control, ri: RegionInputs, today: dt.date,
         effective = effective_status(f, declared, today)
         if f.status == "waived" and effective == "failed":
             expired.append(f.waiver.id if f.waiver else f"{f.check_id} on {f.resource}")
+        file, line, scanned = _where(f, locator)
+        obj = objects.get(f.resource) if f.source == "manifest" else None
+        detail = None
+        if obj is not None and obj.kind == "EC2NodeClass":
+            at = f" (line {obj.volumes_line})" if obj.volumes_line else ""
+            detail = f"blockDeviceMappings{at}: {obj.volumes_text()}"
         evidence.append(Evidence(
             check_id=f.check_id, title=f.title, severity=f.severity, result=f.status,
-            effective_result=effective, resource=f.resource, file=f.file, line=f.line,
-            source=f.source, waiver_id=f.waiver.id if f.waiver else None,
+            effective_result=effective, resource=f.resource, file=file, line=line, scanned=scanned,
+            source=f.source, waiver_id=f.waiver.id if f.waiver else None, detail=detail,
         ))
-    in_scope = _in_scope(control, ri.summary)
+    in_scope = _in_scope(control, ri)
     failed = [e for e in evidence if e.effective_result == "failed"]
     waived = [e for e in evidence if e.effective_result == "waived"]
     status: Status
@@ -51,7 +74,7 @@ def evaluate(control: Control, ri: RegionInputs, today: dt.date,
         if in_scope:
             status = "not_met"
             reason = (f"no result for {', '.join(control.checks)} although {len(in_scope)} "
-                      f"in-scope resource(s) are planned: evidence is missing")
+                      f"in-scope resource(s) are planned or rendered: evidence is missing")
         else:
             status = "not_applicable"
             kinds = ", ".join(control.applies_to) if control.applies_to else "the checked resources"
@@ -69,6 +92,11 @@ def evaluate(control: Control, ri: RegionInputs, today: dt.date,
     else:
         status = "met"
         reason = f"{len(evidence)} passed result(s) on {len({e.resource for e in evidence})} resource(s)"
+    nodeclasses = [o for o in objects.values() if o.kind == "EC2NodeClass"]
+    if nodeclasses:
+        volumes = sum(len(o.volumes) for o in nodeclasses)
+        reason += (f"; node volumes: {volumes} EBS volume(s) in the blockDeviceMappings of "
+                   f"{len(nodeclasses)} EC2NodeClass(es)")
     return ControlResult(environment=ri.environment, region=ri.region, status=status,
                          reason=reason, in_scope_resources=in_scope, evidence=evidence)
 

@@ -2,8 +2,8 @@
 
 The formats are those of docs/contracts.md, read through the models of
 :mod:`toolkit.artifacts` (``summary.json``, ``findings.json``, ``plan.sha256``, and
-``plan.json`` / ``terraform.tfvars.json`` when present): a missing or malformed file is a
-``UserError`` naming the file and the key path.
+``plan.json`` / ``terraform.tfvars.json`` when present, and the rendered manifests): a missing
+or malformed file is a ``UserError`` naming the file and the key path.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from toolkit.artifacts.layout import RegionLayout
 from toolkit.artifacts.summary import Summary
 from toolkit.artifacts.terraform import TerraformPlan, TfVars, read_plan_sha256
 from toolkit.errors import UserError
+from toolkit.report.locate import ManifestObject, manifest_objects
 
 
 @dataclass
@@ -31,6 +32,8 @@ class RegionInputs:
     plan_sha256: str
     tfvars: TfVars = field(default_factory=TfVars)
     secrets: set[str] = field(default_factory=set)
+    plan: dict[str, Any] | None = None
+    manifests: list[ManifestObject] = field(default_factory=list)
 
     @property
     def directory(self) -> Path:
@@ -76,7 +79,19 @@ def discover(artifacts_dir: Path, env: str | Sequence[str] | None,
     return out
 
 
-def load_region(environment: str, region: str, directory: Path) -> RegionInputs:
+def _shown(path: Path, bases: Sequence[Path]) -> str:
+    for base in bases:
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
+def load_region(environment: str, region: str, directory: Path, *,
+                bases: Sequence[Path] = ()) -> RegionInputs:
+    """One region's artifacts; ``bases`` name files as the findings do (project root, then the
+    artifacts directory's parent)."""
     layout = RegionLayout(directory)
     summary = read_artifact(layout.summary, Summary)
     findings = read_artifact(layout.findings, FindingsDocument)
@@ -84,7 +99,10 @@ def load_region(environment: str, region: str, directory: Path) -> RegionInputs:
     tfvars = read_artifact_if_present(layout.tfvars, TfVars) or TfVars()
     plan = read_artifact_if_present(layout.plan_json, TerraformPlan)
     secrets = sensitive_values(plan.root) if plan is not None else set()
-    return RegionInputs(environment, region, layout, summary, findings, plan_sha, tfvars, secrets)
+    files = layout.manifest_files()
+    manifests = manifest_objects(files, {f: _shown(f, bases) for f in files})
+    return RegionInputs(environment, region, layout, summary, findings, plan_sha, tfvars, secrets,
+                        plan.root if plan is not None else None, manifests)
 
 
 def sensitive_values(plan: Any) -> set[str]:

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from toolkit.artifacts.findings import Mode, Result
 
-SCHEMA_VERSION: Literal[1] = 1
-SCHEMA_ID = "https://infra-toolkit.dev/schemas/compliance-report/v1.json"
+SCHEMA_VERSION: Literal[2] = 2
+SCHEMA_ID = "https://infra-toolkit.dev/schemas/compliance-report/v2.json"
 
 Status = Literal["met", "met_with_exception", "not_met", "not_applicable"]
 STATUSES: tuple[Status, ...] = ("met", "met_with_exception", "not_met", "not_applicable")
@@ -27,7 +27,13 @@ STATUS_LABELS: dict[str, str] = {
 # Worst first: the overall status of a control is the worst of its regions.
 STATUS_RANK: dict[str, int] = {"not_met": 0, "met_with_exception": 1, "met": 2, "not_applicable": 3}
 
-
+BasisMode = Literal["sandbox", "cloud", "mixed"]
+# What a plan of each mode can stand for: said at the top of every rendering.
+BASIS_STATEMENTS: dict[str, str] = {
+    "sandbox": "planned without cloud state: this proves the configuration, not the account",
+    "cloud": "planned against the AWS account and its state: this shows what the configuration "
+             "would change in the account as it was at plan time",
+}
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -61,10 +67,24 @@ class Evidence(_Model):
         "longer in policy/waivers.yaml, when the report was generated."
     )
     resource: str = Field(description="Terraform resource address (or manifest object).")
-    file: str | None = Field(description="Source file, relative to the project root.")
+    file: str | None = Field(
+        description="Where the resource is declared: a file of our modules relative to the project "
+        "root (for plan results too: the address is traced back through the plan's module calls), "
+        "or the rendered manifest."
+    )
     line: int | None = None
+    scanned: str | None = Field(
+        default=None,
+        description="The file the check read when it is not 'file' (the region's plan.json for "
+        "plan results); null when the scan read 'file' itself.",
+    )
     source: str = Field(description="'plan', 'hcl' or 'manifest'.")
     waiver_id: str | None = None
+    detail: str | None = Field(
+        default=None,
+        description="What the evidence shows, where the report reads it itself (e.g. the EBS "
+        "volumes of an EC2NodeClass's blockDeviceMappings).",
+    )
 
 
 class ControlResult(_Model):
@@ -132,6 +152,26 @@ class WaiverInForce(_Model):
     checks: list[str]
     resources: list[str]
     scopes: list[str] = Field(description="'<environment>/<region>' where the waiver is used.")
+    controls: list[str] = Field(
+        description="Keys of the controls whose checks the waiver touches; empty when none of its "
+        "checks maps to a control of the catalogue (see waived_without_control)."
+    )
+    findings: int = Field(description="Findings that name this waiver (0 for 'unused').")
+
+
+class WaivedWithoutControl(_Model):
+    """Waived findings of one check and waiver whose check maps to no control: they change no
+    control's status, so they are listed on their own."""
+
+    check_id: str
+    title: str
+    waiver_id: str
+    state: Literal["in_force", "expires_soon", "expired", "unused"] = Field(
+        description="The waiver's state, as in waivers[]."
+    )
+    findings: int = Field(description="How many waived findings (all scopes).")
+    resources: list[str]
+    scopes: list[str]
 
 
 class HashedFile(_Model):
@@ -182,25 +222,51 @@ class Issue(_Model):
     message: str
 
 
+class RegionBasis(_Model):
+    environment: str
+    region: str
+    mode: Mode
+    statement: str = Field(description="What this region's plan can stand for.")
+
+
+class Basis(_Model):
+    """What the report rests on: plans made with or without the account's state."""
+
+    mode: BasisMode = Field(
+        description="'sandbox': every region was planned offline, without cloud state; 'cloud': "
+        "every region was planned against the account; 'mixed': some of each (see regions)."
+    )
+    statement: str = Field(description="One sentence, shown above the summary in every format.")
+    regions: list[RegionBasis]
+
+
 class Summary(_Model):
     controls: int
     regions: int
     overall: Counts = Field(description="Controls by overall (worst-region) status.")
     results: Counts = Field(description="Control x region results by status.")
-    note: str = Field(description="Closing sentence with the met / excepted / not met counts.")
+    waived_findings: int = Field(description="Findings covered by a waiver (as scanned), all regions.")
+    waived_without_control: int = Field(
+        description="Of those, the findings whose check maps to no control (listed in waived_without_control)."
+    )
+    note: str = Field(description="Closing sentence with the met / excepted / not met and waived counts.")
 
 
 class Report(_Model):
     """A compliance report for one or more environments."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     kind: Literal["infra-compliance-report"] = "infra-compliance-report"
     title: str
     environments: list[str]
+    basis: Basis
     summary: Summary
     scopes: list[Scope]
     frameworks: list[FrameworkSummary]
     controls: list[ControlReport]
     waivers: list[WaiverInForce]
+    waived_without_control: list[WaivedWithoutControl] = Field(
+        description="Waived findings whose check maps to no control: no control shows them as an exception."
+    )
     issues: list[Issue]
     provenance: Provenance

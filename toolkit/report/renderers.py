@@ -8,15 +8,26 @@ inputs is escaped for its target (jinja2 autoescape for HTML and the inline SVG,
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from toolkit.fsutil import atomic_write_json, atomic_write_text
-from toolkit.report.models import STATUS_LABELS, STATUSES, ControlReport, Counts, Report
+from toolkit.report.models import (
+    STATUS_LABELS,
+    STATUSES,
+    ControlReport,
+    ControlResult,
+    Counts,
+    Evidence,
+    HashedFile,
+    Report,
+)
 
 Format = Literal["html", "md", "json"]
 FORMATS: tuple[Format, ...] = ("html", "md", "json")
@@ -38,6 +49,56 @@ STATUS_SYMBOLS = {"met": "✓", "met_with_exception": "!", "not_met": "✗", "no
 def slug(text: str) -> str:
     """An HTML id / Markdown anchor from a control key ("iso27001/A.8.24" -> "iso27001-a-8-24")."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+RESULT_ORDER = ("failed", "waived", "passed")
+
+
+def check_counts(result: ControlResult) -> list[tuple[str, dict[str, int]]]:
+    """Per check of one control x region: how many results were failed / waived / passed
+    (effective results: a finding whose waiver expired counts as failed)."""
+    counts: dict[str, Counter[str]] = {}
+    for e in result.evidence:
+        counts.setdefault(e.check_id, Counter())[e.effective_result] += 1
+    return [(check, {r: c[r] for r in RESULT_ORDER if c[r]}) for check, c in sorted(counts.items())]
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {r}" for r, n in counts.items())
+
+
+def exceptions(control: ControlReport) -> list[tuple[ControlResult, Evidence]]:
+    """Every result that is not a plain pass: failed, waived, or waived with an expired waiver."""
+    return [(r, e) for r in control.results for e in r.evidence
+            if e.result != "passed" or e.effective_result != "passed"]
+
+
+def passed(control: ControlReport) -> list[tuple[ControlResult, Evidence]]:
+    return [(r, e) for r in control.results for e in r.evidence
+            if e.result == "passed" and e.effective_result == "passed"]
+
+
+def where(e: Evidence) -> str:
+    """``file:line`` of the evidence (our module for plan results), or the file alone."""
+    if e.line is not None:
+        return f"{e.file or '-'}:{e.line}"
+    return e.file or "-"
+
+
+_TOKEN_END = {
+    "address": re.compile(r"(?<=[./])(?=.)|(?<=.)(?=\[)"),
+    "path": re.compile(r"(?<=/)(?=.)"),
+}
+
+
+def breakable(value: object, kind: Literal["address", "path"] = "address") -> Markup:
+    """A resource address (or, ``kind="path"``, a file path) that may wrap only between its tokens:
+    after '.' and '/' and before '[' (paths: after '/' only, "main.tf:14" stays whole). Each token
+    is an unbreakable span (so "eu-central-1a" never splits at its hyphens), <wbr> between them."""
+    parts = [p for p in _TOKEN_END[kind].split(str(value)) if p]
+    if len(parts) <= 1:
+        return Markup('<span class="tok">{}</span>').format(str(value))
+    return Markup("<wbr>").join(Markup('<span class="tok">{}</span>').format(p) for p in parts)
 
 
 def render_json(report: Report) -> dict[str, Any]:
@@ -132,9 +193,25 @@ def _environment() -> Environment:
     )
     env.filters["slug"] = slug
     env.filters["status_label"] = lambda s: STATUS_LABELS[s]
+    env.filters["breakable"] = breakable
+    env.filters["where"] = where
+    env.filters["counts_text"] = counts_text
+    env.filters["unbroken_words"] = unbroken_words
     env.globals.update(SANDBOX_NOTE=SANDBOX_NOTE, STATUSES=STATUSES, STATUS_LABELS=STATUS_LABELS,
-                       STATUS_COLOURS=STATUS_COLOURS, STATUS_SYMBOLS=STATUS_SYMBOLS)
+                       STATUS_COLOURS=STATUS_COLOURS, STATUS_SYMBOLS=STATUS_SYMBOLS,
+                       check_counts=check_counts, exceptions=exceptions, passed=passed,
+                       split_inputs=split_inputs)
     return env
+
+
+def unbroken_words(value: object) -> Markup:
+    """Prose that wraps only at spaces: each word (an ARN, a device, a size) is one unbreakable span."""
+    return Markup(" ").join(Markup('<span class="tok">{}</span>').format(w) for w in str(value).split())
+
+
+def split_inputs(files: Sequence[HashedFile]) -> tuple[list[HashedFile], list[HashedFile]]:
+    """(inputs that still match the hash the plan or scan recorded, every other one)."""
+    return [f for f in files if f.verified == "match"], [f for f in files if f.verified != "match"]
 
 
 def _by_framework(report: Report) -> list[tuple[Any, list[ControlReport]]]:
@@ -181,11 +258,24 @@ def _row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def render_markdown(report: Report, *, evidence: Literal["all", "exceptions"] = "all") -> str:
+def _md_waived_without_control(report: Report) -> list[str]:
+    out = []
+    for w in report.waived_without_control:
+        resources = (", ".join(md_code(r) for r in w.resources) if len(w.resources) <= 3
+                     else f"{len(w.resources)} resources (see Waivers)")
+        out.append(f"- waived, no control: {md_code(w.check_id)} {md(w.title)}: {w.findings} finding(s) on "
+                   f"{resources}, waiver {md(w.waiver_id)} ({md(w.state.replace('_', ' '))}), "
+                   f"in {md(', '.join(w.scopes))}")
+    return out
+
+
+def render_markdown(report: Report, *, evidence: Literal["counts", "all", "exceptions"] = "counts") -> str:
     """Markdown with the same statuses as the JSON.
 
-    ``evidence="exceptions"`` lists only failed and waived results (short enough for a
-    pull-request comment); ``"all"`` lists every check result.
+    Every form lists the failed and waived results and counts the passed ones per check.
+    ``"counts"`` (the default) stops there; ``"all"`` also lists each passed result;
+    ``"exceptions"`` is the short form for a pull-request comment (inputs whose hashes still
+    match are counted, not listed).
     """
     out: list[str] = []
     w = out.append
@@ -197,8 +287,16 @@ def render_markdown(report: Report, *, evidence: Literal["all", "exceptions"] = 
       f"{md_code(prov.git.commit or 'unknown')}"
       f"{' (working tree dirty)' if prov.git.dirty else ' (clean)' if prov.git.dirty is False else ''}.")
     w("")
+    w(f"> **{md(report.basis.statement)}**")
+    if report.basis.mode == "mixed":
+        for rb in report.basis.regions:
+            w(f"> - {md(f'{rb.environment}/{rb.region}')}: {md(rb.mode)}: {md(rb.statement)}")
+    w("")
     w(f"**{md(report.summary.note)}**")
     w("")
+    if report.waived_without_control:
+        out.extend(_md_waived_without_control(report))
+        w("")
     if report.issues:
         w("> **Integrity issues**")
         for issue in report.issues:
@@ -250,32 +348,40 @@ def render_markdown(report: Report, *, evidence: Literal["all", "exceptions"] = 
             w(f"Checks: {', '.join(md_code(x) for x in c.checks)}."
               + (f" Applies to: {', '.join(md_code(x) for x in c.applies_to)}." if c.applies_to else ""))
             w("")
-            w(_row(["Region", "Status", "Reason"]))
-            w(_row(["---"] * 3))
+            w(_row(["Region", "Status", "Reason", "Results per check"]))
+            w(_row(["---"] * 4))
             for r in c.results:
-                w(_row([md(f"{r.environment}/{r.region}"), STATUS_LABELS[r.status], md(r.reason)]))
-            rows = [(r, e) for r in c.results for e in r.evidence
-                    if evidence == "all" or e.result != "passed"]
+                results = "; ".join(f"{md_code(check)} {counts_text(n)}" for check, n in check_counts(r))
+                w(_row([md(f"{r.environment}/{r.region}"), STATUS_LABELS[r.status], md(r.reason),
+                        results or "-"]))
+            rows = exceptions(c) + (passed(c) if evidence == "all" else [])
             if rows:
                 w("")
                 w(_row(["Region", "Check", "Result", "Resource", "File:line", "Waiver"]))
                 w(_row(["---"] * 6))
                 for r, e in rows:
                     result = e.result if e.result == e.effective_result else f"{e.result} (expired: failed)"
-                    where = f"{e.file or '-'}:{e.line}" if e.line is not None else (e.file or "-")
-                    w(_row([md(r.region), md_code(e.check_id), md(result), md_code(e.resource),
-                            md_code(where), md(e.waiver_id or "")]))
+                    resource = md_code(e.resource) + (f" ({md(e.detail)})" if e.detail else "")
+                    w(_row([md(r.region), md_code(e.check_id), md(result), resource,
+                            md_code(where(e)), md(e.waiver_id or "")]))
     w("")
     w("## Waivers")
     w("")
     if report.waivers:
-        w(_row(["Waiver", "Owner", "Expires", "State", "Reason", "Checks", "Scopes"]))
-        w(_row(["---"] * 7))
+        w(_row(["Waiver", "Owner", "Expires", "State", "Reason", "Checks", "Controls", "Findings", "Scopes"]))
+        w(_row(["---"] * 9))
         for wv in report.waivers:
+            controls_cell = ", ".join(md(k) for k in wv.controls) or "**no control**"
             w(_row([md(wv.id), md(wv.owner), md(wv.expires), md(wv.state.replace("_", " ")),
-                    md(wv.reason), md(", ".join(wv.checks)), md(", ".join(wv.scopes))]))
+                    md(wv.reason), md(", ".join(wv.checks)), controls_cell, str(wv.findings),
+                    md(", ".join(wv.scopes))]))
     else:
         w("No waiver is used by any finding.")
+    if report.waived_without_control:
+        w("")
+        w("Waived findings whose check maps to no control (no control shows them as an exception):")
+        w("")
+        out.extend(_md_waived_without_control(report))
     w("")
     w("## Provenance")
     w("")
@@ -304,8 +410,7 @@ def render_markdown(report: Report, *, evidence: Literal["all", "exceptions"] = 
                             ("scan input", rp.scan_inputs)):
             if evidence == "exceptions" and kind != "artifact":
                 # Short form: inputs that still match are counted, not listed.
-                matching = [f for f in files if f.verified == "match"]
-                files = [f for f in files if f.verified != "match"]
+                matching, files = split_inputs(files)
                 if matching:
                     summarised.append(f"{rp.environment}/{rp.region}: {len(matching)} {kind}s match")
             for f in files:
