@@ -177,7 +177,15 @@ def test_policy_files_have_the_same_bounds(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- scan and gate
 
 
-def test_a_scan_that_ran_no_check_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _checks_on_all_but_plans(_root: Path, files: list[Path], *_a: object, **_k: object) -> list[dict[str, object]]:
+    """checkov as if it checked the HCL and the manifests, and could not read the plans."""
+    passed = [{"check_id": "CKV_AWS_1", "check_name": "a check", "resource": "r", "file_path": f"/{f.name}",
+               "file_abs_path": str(f), "file_line_range": [1, 2]} for f in files if f.name != "plan.json"]
+    return [{"check_type": "terraform", "results": {"passed_checks": passed}}]
+
+
+@pytest.mark.parametrize("checked", ["nothing", "all-but-the-plan"])
+def test_a_scan_that_ran_no_check_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checked: str) -> None:
     from tests.policy import builders
     from toolkit.adapters import checkov
     from toolkit.scan.run import scan_regions
@@ -185,16 +193,36 @@ def test_a_scan_that_ran_no_check_is_an_error(tmp_path: Path, monkeypatch: pytes
     art = tmp_path / "art"
     builders.write_region(art, ENV, REGION)
     (art / ENV / REGION / "findings.json").write_text("{}")  # an older one must not survive
-    monkeypatch.setattr(checkov, "run_checkov", lambda *a, **k: [])  # checkov ran, and checked nothing
+    fake = (lambda *a, **k: []) if checked == "nothing" else _checks_on_all_but_plans
+    monkeypatch.setattr(checkov, "run_checkov", fake)  # checkov ran, and checked nothing (of the plan)
     with pytest.raises(UserError) as err:
         scan_regions(REPO, art, ENV, [REGION], cache_dir=tmp_path / "cache")
     message = str(err.value)
     assert f"{art / ENV / REGION / 'plan.json'}: checkov ran no checks on this plan ({ENV}/{REGION})" in message
     assert "not a pass" in message
     assert not (art / ENV / REGION / "findings.json").exists()
-    assert not list((tmp_path / "cache").glob("*.json")) or all(
-        json.loads(p.read_text())["records"] for p in (tmp_path / "cache").glob("*.json")
-        if json.loads(p.read_text()).get("kind") == "plan")
+    for entry in (tmp_path / "cache").glob("*.json"):  # the empty result of a plan is never cached
+        data = json.loads(entry.read_text())
+        assert data["kind"] != "plan" or data["records"], entry
+
+
+def test_a_plan_without_planned_resources_rests_on_its_other_checks(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan.json with nothing checkov can check (e.g. the report fixtures, resource_changes only):
+    the region's HCL and manifests were checked, so the scan stands (the plan itself fails closed
+    at plan time, :func:`toolkit.plan.pipeline.check_plan`)."""
+    from tests.policy import builders
+    from toolkit.adapters import checkov
+    from toolkit.scan.run import scan_regions
+
+    art = tmp_path / "art"
+    rdir = builders.write_region(art, ENV, REGION)
+    plan = json.loads((rdir / "plan.json").read_text())
+    plan["planned_values"] = {"root_module": {}}
+    (rdir / "plan.json").write_text(json.dumps(plan))
+    monkeypatch.setattr(checkov, "run_checkov", _checks_on_all_but_plans)
+    result = scan_regions(REPO, art, ENV, [REGION], cache_dir=tmp_path / "cache")[REGION]
+    assert result.passed and (rdir / "findings.json").is_file()
 
 
 def _gate(infra: Callable[..., Result], artifacts: Path) -> Result:

@@ -157,16 +157,20 @@ def test_two_plans_of_one_region_at_once(tmp_path_factory: pytest.TempPathFactor
     project = copy_case(planned_project(tmp_path_factory), tmp_path / "proj")
     art = project / ".infra"
     rdir = art / ENV / REGION
+    lock_file = rdir / ".lock"
     figures: list[str] = []
     for trial in ("during-scan", "during-plan", "waits"):
         scan = trial == "during-scan"
-        first = start(project, art, cache, *plan_args(*(() if scan else ("--no-scan",))))
         if scan:  # the first run's plan is done and its scan runs: the case that lost findings.json
+            first = start(project, art, cache, *plan_args())
             assert wait_for(lambda pid=first.pid: (status(rdir) or {}).get("pid") == pid
                             and (status(rdir) or {}).get("status") == "ok", 240), f"seed {seed}"
-        else:
-            assert wait_for(lambda pid=first.pid: (status(rdir) or {}).get("pid") == pid, 120), f"seed {seed}"
-            time.sleep(rng.uniform(0.0, 8.0))
+        else:  # `--all` locks us-east for both regions' plans: the second run surely starts meanwhile
+            first = start(project, art, cache, "plan", "--all", "--env", ENV, "--sandbox", "--no-scan",
+                          "--parallelism", "1")
+            assert wait_for(lambda pid=first.pid: lock_file.is_file()
+                            and f'"pid": {pid}'.encode() in lock_file.read_bytes(), 120), f"seed {seed}"
+            time.sleep(rng.uniform(0.0, 4.0))
         extra = ("--no-scan", "--lock-timeout", "5m") if trial == "waits" else ("--no-scan",)
         started = time.monotonic()
         second = start(project, art, cache, *plan_args(*extra))
@@ -179,11 +183,14 @@ def test_two_plans_of_one_region_at_once(tmp_path_factory: pytest.TempPathFactor
             assert f"waiting up to 300s for the lock held by pid {first.pid}" in err2, err2
             st = status(rdir)
             assert st is not None and st["pid"] == second.pid  # the artifacts are the second plan's
-            assert_consistent(rdir, findings=False)  # the re-plan removed the first plan's findings
+            assert_consistent(rdir, findings=False)  # the second plan's, whole
+            assert_consistent(art / ENV / "eu-central", findings=False)  # the first run's other region
         else:
             assert code2 == 1, f"seed {seed}, {trial}: {err2}"
             assert f"locked by another infra run: pid {first.pid} on host {socket.gethostname()}" in err2, err2
             figures.append(f"{trial}: conflict reported in {seconds:.1f}s (process start to exit)")
             assert seconds < 30, figures  # CLI start-up on a loaded machine; the lock itself is instant
             assert_consistent(rdir, findings=scan)
+            if not scan:
+                assert_consistent(art / ENV / "eu-central", findings=False)
     print("; ".join(figures))

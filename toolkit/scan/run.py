@@ -24,9 +24,10 @@ from pathlib import Path
 from toolkit.adapters import checkov as checkov_adapter
 from toolkit.adapters.checkov import CheckovProcess
 from toolkit.artifacts.findings import Finding, FindingsDocument
-from toolkit.artifacts.io import read_artifact_if_present, remove, write_artifact
+from toolkit.artifacts.io import read_artifact, read_artifact_if_present, remove, write_artifact
 from toolkit.artifacts.layout import PLAN_JSON, RegionLayout
 from toolkit.artifacts.summary import Summary
+from toolkit.artifacts.terraform import TerraformPlan
 from toolkit.errors import UserError
 from toolkit.fsutil import sha256_file
 from toolkit.policy.files import PolicyPaths
@@ -106,6 +107,17 @@ def _run(project_root: Path, env: str, todo: Sequence[Unit], cached: int, paths:
             owner.records.append(rec)
 
 
+def _planned_resources(plan_json: Path, root: Path) -> int:
+    """How many resources ``planned_values`` holds (what checkov checks in a plan)."""
+    plan = read_artifact(plan_json, TerraformPlan, root=root).root
+    count, todo = 0, [(plan.get("planned_values") or {}).get("root_module") or {}]
+    while todo:
+        module = todo.pop()
+        count += len(module.get("resources") or [])
+        todo.extend(module.get("child_modules") or [])
+    return count
+
+
 def scan_regions(
     project_root: Path,
     artifacts_dir: Path,
@@ -183,8 +195,11 @@ def scan_regions(
     unchecked: list[str] = []
     for region, layout in layouts.items():
         plan_unit, man_unit = region_units[region]
-        if not plan_unit.records:
-            # A scan that ran no check on the plan proves nothing: no findings.json (the gate fails).
+        hcl_checked = bool(hcl_unit.records)
+        region_checks = len(plan_unit.records or []) + len(man_unit.records or []) + (1 if hcl_checked else 0)
+        if not region_checks or (not plan_unit.records and _planned_resources(layout.plan_json, artifacts_dir)):
+            # A scan that ran no check for the region, or none on a plan that has resources
+            # checkov could check (it could not read the plan), proves nothing: no findings.json.
             remove(layout.findings, root=artifacts_dir)
             unchecked.append(region)
             continue
@@ -207,6 +222,7 @@ def scan_regions(
             f"{len(result.passed)} passed")
     if unchecked:
         where = ", ".join(str(layouts[r].plan_json) for r in unchecked)
-        raise UserError(f"{where}: checkov ran no checks on this plan ({', '.join(f'{env}/{r}' for r in unchecked)}); "
-                        "a scan that checked nothing is an error, not a pass (no findings.json written)")
+        raise UserError(f"{where}: checkov ran no checks on this plan ({', '.join(f'{env}/{r}' for r in unchecked)}) "
+                        "although it has planned resources, or none for the region at all; a scan that checked "
+                        "nothing is an error, not a pass (no findings.json written)")
     return results
