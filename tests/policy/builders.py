@@ -258,7 +258,7 @@ def clean_manifests() -> dict[str, list[dict[str, Any]]]:
             nodeclass("gpu"),
         ],
         "general.yaml": [
-            nodepool("general-on-demand", families=["m6i"], capacity=["on-demand"], limits={"cpu": 40}, pool="general"),
+            nodepool("general-on-demand", families=["m6i"], capacity=["on-demand"], limits={"cpu": 60}, pool="general"),
             nodepool("general-spot", families=["m6i"], capacity=["spot"], limits={"cpu": 100}, pool="general"),
             nodeclass("general"),
         ],
