@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.policy import builders
 from tests.policy.conftest import CLEAN_REGIONS, SEEDED, SEEDED_ALSO, MiniProject
 from toolkit.errors import UserError
 from toolkit.gate import decision as gate
@@ -18,6 +19,19 @@ from toolkit.gate.markdown import to_markdown
 from toolkit.scan import run as scan
 
 TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture(scope="module")
+def mini_project(mini_project: MiniProject, tmp_path_factory: pytest.TempPathFactory) -> MiniProject:
+    """The session's mini project with its one fixture gap waived (builders.FIXTURE_GAP_WAIVER):
+    a copy, re-scanned from the cache (waivers apply after it: checkov does not run)."""
+    copy = mini_project.copy(tmp_path_factory.mktemp("gate") / "project")
+    (copy.root / "policy" / "waivers.yaml").write_text("waivers:\n" + builders.FIXTURE_GAP_WAIVER)
+    runs = scan.checkov_adapter.runs
+    regions = sorted(p.name for p in (copy.artifacts / "prod").iterdir() if p.is_dir())
+    scan.scan_regions(copy.root, copy.artifacts, "prod", regions, today=TODAY)
+    assert scan.checkov_adapter.runs == runs
+    return copy
 
 
 def sarif_schema() -> dict[str, object]:
@@ -67,7 +81,7 @@ def test_residency_context_is_per_region(mini_project: MiniProject) -> None:
 
 def _waive(project: MiniProject, body: str) -> Path:
     path = project.root / "policy" / "waivers.yaml"
-    path.write_text("waivers:\n" + body)
+    path.write_text("waivers:\n" + builders.FIXTURE_GAP_WAIVER + body)
     return path
 
 

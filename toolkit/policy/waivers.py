@@ -85,10 +85,10 @@ class Waiver(BaseModel):
         )
 
     def matches(self, finding: Finding | InlineSkip) -> bool:
-        ids = finding.check_ids if isinstance(finding, Finding) else (finding.check_id,)
+        # By the finding's own id: a waiver of a built-in never waives our check it was merged with.
         return (
             self.applies_to(finding.environment, finding.region)
-            and any(glob_match(self.check_id, check_id) for check_id in ids)
+            and glob_match(self.check_id, finding.check_id)
             and glob_match(self.resource, finding.resource)
             and (self.file is None or glob_match(self.file, finding.file or ""))
         )
