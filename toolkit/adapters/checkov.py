@@ -4,8 +4,9 @@ One process per scan: every input goes into a single ``checkov -f ... -f ...`` r
 terraform, terraform_plan, kubernetes and secrets) with our checks. checkov's secrets runner
 reads every file it is given; its findings on a file that is not a secrets input (a plan:
 values there come from inputs that are scanned themselves) are the caller's to drop. It reports
-a secret by its hash and masks it in the code block, which :func:`records` does not keep. Rules that depend on the environment
-read a JSON context file named by ``INFRA_POLICY_CONTEXT`` (``policy/checks/infra_common.py``);
+a secret by its hash and masks it in the code block, which :func:`records` does not keep.
+Rules that depend on the environment read a JSON context file named by ``INFRA_POLICY_CONTEXT``
+(``policy/checks/infra_common.py``);
 this module writes it for the run.
 
 checkov takes seconds to import. A caller that knows a scan will follow starts the process

@@ -110,7 +110,8 @@ class GateDecision:
                 {"waiver": v.waiver, "rule": v.rule, "detail": v.detail} for v in self.rule_violations
             ],
             "waiver_changes": None if self.waiver_changes is None else [
-                {"change": c.kind, "id": c.waiver.id, "fields": list(c.fields), "waiver": c.waiver.model_dump(mode="json")}
+                {"change": c.kind, "id": c.waiver.id, "fields": list(c.fields),
+                 "waiver": c.waiver.model_dump(mode="json")}
                 for c in self.waiver_changes
             ],
         }

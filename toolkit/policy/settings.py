@@ -68,7 +68,8 @@ class PolicySettings(BaseModel):
         for env, entry in value.items():
             unknown = sorted(set(entry) - FLOOR_KEYS)
             if unknown:  # a misspelt key would switch its floor off silently
-                raise ValueError(f"{env}: unknown floor(s) {', '.join(unknown)}; known: {', '.join(sorted(FLOOR_KEYS))}")
+                known = ", ".join(sorted(FLOOR_KEYS))
+                raise ValueError(f"{env}: unknown floor(s) {', '.join(unknown)}; known: {known}")
         return value
 
     def check_context(self) -> dict[str, object]:

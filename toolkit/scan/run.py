@@ -147,8 +147,8 @@ def scan_regions(
     version = checkov_adapter.version()
     check_files = sorted(p for p in paths.checks_dir.rglob("*.py") if "__pycache__" not in p.parts)
     _compile_checks(check_files)
-    checks_digest = hashlib.sha256(
-        (digest_tree(check_files, paths.checks_dir) + json.dumps(settings.check_context(), sort_keys=True)).encode()).hexdigest()
+    knobs = json.dumps(settings.check_context(), sort_keys=True)
+    checks_digest = hashlib.sha256((digest_tree(check_files, paths.checks_dir) + knobs).encode()).hexdigest()
 
     hcl = hcl_files(project_root)
     hcl_digest = digest_tree(hcl, project_root)
@@ -173,8 +173,8 @@ def scan_regions(
         plan_unit = Unit("plan", region, layout.root, [layout.plan_json], context=ctx)
         plan_unit.key = unit_key(plan_unit, {"context": ctx, "hcl": hcl_digest}, checks_digest, version)
         rendered = layout.manifest_files()
-        inputs = rendered + ([layout.tfvars] if layout.tfvars.is_file() else [])
-        man_unit = Unit("manifests", region, layout.root, inputs, context=ctx)
+        rendered_inputs = rendered + ([layout.tfvars] if layout.tfvars.is_file() else [])
+        man_unit = Unit("manifests", region, layout.root, rendered_inputs, context=ctx)
         man_unit.key = unit_key(man_unit, {"context": ctx}, checks_digest, version)
         planned = karpenter.plan_objects(read_artifact(layout.plan_json, TerraformPlan).root)
         drifts[region] = karpenter.drift(planned, karpenter.manifest_objects(rendered)) if planned else []

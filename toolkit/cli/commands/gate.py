@@ -35,8 +35,9 @@ def command(ctx: Ctx, env: Given | None, fail_on: str, local_artifacts: Path | N
     residency violation, on Karpenter objects of the plan that differ from the rendered
     manifests, on a floor of policy/policy.yaml lowered against --base-policy, on an inline
     #checkov:skip without a waiver, on a waiver that breaks policy.yaml's waiver_rules, on
-    an expired waiver or a failed region; exit 0 otherwise. Says why in one line. Writes gate-ENV.junit.xml, .sarif (2.1.0), .json and .md (one PR
-    comment covering every region). Works on artifacts produced on other machines.
+    an expired waiver or a failed region; exit 0 otherwise. Says why in one line. Writes
+    gate-ENV.junit.xml, .sarif (2.1.0), .json and .md (one PR comment covering every region).
+    Works on artifacts produced on other machines.
 
     \b
     Examples:
