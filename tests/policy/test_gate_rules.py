@@ -288,3 +288,18 @@ def test_changes_of_waivers_by_id() -> None:
     a, b = _w(), _w(id="W-2")
     assert waiver_changes({"W-1": a}, {"W-1": a}) == []
     assert [c.kind for c in waiver_changes({"W-1": a}, {"W-2": b})] == ["removed", "added"]
+
+
+def test_an_inline_skip_matches_by_its_address_inside_the_module() -> None:
+    """checkov applies a skip comment of modules/ to the planned instances too (plan enrichment)."""
+    from toolkit.policy.waivers import waive_skips
+
+    planned = _skip("CKV2_AWS_57").model_copy(update={
+        "resource": 'module.secrets.aws_secretsmanager_secret.this["db"]', "file": "modules/secrets/main.tf",
+        "source": "plan"})
+    w = _w(check_id="CKV2_AWS_57", resource="aws_secretsmanager_secret.this", file="modules/secrets/main.tf")
+    assert [s.waiver.id if s.waiver else None for s in waive_skips([planned], [w], TODAY)] == ["W-1"]
+    other = planned.model_copy(update={"file": "modules/other/main.tf"})
+    assert waive_skips([other], [w], TODAY)[0].waiver is None
+    failed = _finding("CKV2_AWS_57", "HIGH", resource='module.secrets.aws_secretsmanager_secret.this["db"]')
+    assert not w.matches(failed)  # failed findings still match by their full address

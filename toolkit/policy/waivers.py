@@ -86,10 +86,15 @@ class Waiver(BaseModel):
 
     def matches(self, finding: Finding | InlineSkip) -> bool:
         # By the finding's own id: a waiver of a built-in never waives our check it was merged with.
+        # An inline skip is a comment in a module: it matches by its address inside the module too
+        # (the skip of `aws_secretsmanager_secret.this` also shows on each planned instance).
+        resources = {finding.resource}
+        if isinstance(finding, InlineSkip):
+            resources.add(local_address(finding.resource))
         return (
             self.applies_to(finding.environment, finding.region)
             and glob_match(self.check_id, finding.check_id)
-            and glob_match(self.resource, finding.resource)
+            and any(glob_match(self.resource, r) for r in resources)
             and (self.file is None or glob_match(self.file, finding.file or ""))
         )
 
@@ -115,6 +120,17 @@ def _pattern(glob: str) -> re.Pattern[str]:
     for ch in glob:
         parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
     return re.compile("".join(parts), re.DOTALL)
+
+
+_MODULE_PATH = re.compile(r"^(?:module\.[^.\[]+(?:\[[^\]]*\])?\.)+")
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]$")
+
+
+def local_address(address: str) -> str:
+    """A planned address as HCL findings name it: ``module.secrets.aws_x.this["k"]`` -> ``aws_x.this``,
+    ``module.kms.data.aws_y.key`` -> ``aws_y.key``."""
+    local = _INSTANCE_KEY.sub("", _MODULE_PATH.sub("", address))
+    return local.removeprefix("data.")
 
 
 def glob_match(pattern: str, value: str) -> bool:

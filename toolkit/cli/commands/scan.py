@@ -41,5 +41,5 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
                            cache_dir=scan_cache(), progress=None if use_json else ctx.log)
     if use_json:
         ctx.emit_json({region: {"failed": len(r.failed), "waived": len(r.waived), "passed": len(r.passed),
-                                "cache_hit": r.cache_hit, "findings": str(r.path)}
+                                "skipped": len(r.skipped), "cache_hit": r.cache_hit, "findings": str(r.path)}
                        for region, r in results.items()})
