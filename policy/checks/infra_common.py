@@ -10,7 +10,8 @@ and points ``INFRA_POLICY_CONTEXT`` at it::
     {"policy": {"strict_environments": ["prod"], "required_tags": [...], ...},
      "files": {"/abs/.infra/prod/us-east/plan.json": {"environment": "prod",
                "region_key": "us-east", "aws_region": "us-east-1", "zone": "us",
-               "zone_regions": ["us-east-1", "us-west-2"], "min_on_demand_share": 0.3}}}
+               "zone_regions": ["us-east-1", "us-west-2"], "min_on_demand_share": 0.3,
+               "account_id": "210987654321", "name": "prod-us-east"}}}
 
 A scanned file without an entry has no context: rules that need one return
 UNKNOWN (checkov then reports nothing), except that a plan resource whose
@@ -32,9 +33,11 @@ from typing import Any
 CONTEXT_ENV = "INFRA_POLICY_CONTEXT"
 UNKNOWN_VALUE = "true_after_unknown"  # checkov's marker for values known only after apply
 
-# Per-environment floors: values a change to the environment settings cannot lower. They
-# mirror the (commented) ``floors:`` block of policy/policy.yaml; once the toolkit passes that
-# block to the checks (context "policy" -> "floors"), it replaces this default as a whole.
+# Per-environment floors: values a change to the environment settings cannot lower. Their one
+# source is the ``floors:`` block of policy/policy.yaml, which ``infra scan`` passes to the checks
+# (context "policy" -> "floors") and which then replaces this default as a whole. This copy is the
+# fallback for files checkov scans without the toolkit's context (the checks' fixtures);
+# tests/policy/test_new_checks.py keeps it equal to policy.yaml.
 # ``max_*`` keys are ceilings (a smaller value is stricter), all others are minimums.
 DEFAULT_FLOORS: dict[str, dict[str, float]] = {
     "prod": {

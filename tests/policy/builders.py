@@ -72,7 +72,7 @@ def plan_doc(
             "type": rtype,
             "name": name,
             "provider_config_key": "aws",
-            "expressions": {},
+            "expressions": dict(REFERENCES.get(rtype, {})),
             "schema_version": 0,
         }
         if module is None:
@@ -107,6 +107,17 @@ def plan_doc(
     }
 
 
+# The account root administers the key (as modules/kms writes it): a key policy is defined (CKV2_AWS_64).
+KEY_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Sid": "AccountRoot", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+    "Action": "kms:*", "Resource": "*"}]})
+# A rotation names its secret (CKV2_AWS_57 follows the reference).
+REFERENCES: dict[str, dict[str, Any]] = {
+    "aws_secretsmanager_secret_rotation": {"secret_id": {"references": ["aws_secretsmanager_secret.this.id",
+                                                                        "aws_secretsmanager_secret.this"]}},
+}
+
+
 def clean_resources(name: str = "prod-us-east") -> list[Resource]:
     """A compliant slice of the stack: EKS, KMS (+replica), a replicated secret, rotation, IAM, bucket."""
     return [
@@ -134,7 +145,8 @@ def clean_resources(name: str = "prod-us-east") -> list[Resource]:
         (
             "aws_kms_key",
             "this",
-            {"enable_key_rotation": True, "deletion_window_in_days": 30, "multi_region": True, "description": "logs"},
+            {"enable_key_rotation": True, "deletion_window_in_days": 30, "multi_region": True, "description": "logs",
+             "policy": KEY_POLICY},
             "kms",
         ),
         (
@@ -315,10 +327,22 @@ def write_region(
     (rdir / "manifests").mkdir(parents=True, exist_ok=True)
     if resources is None:
         resources = clean_resources(f"{env}-{region}")
-    (rdir / "plan.json").write_text(json.dumps(plan_doc(resources, actions=actions, unknown=unknown), indent=1))
-    for name, docs in (manifests if manifests is not None else clean_manifests()).items():
+    manifests = manifests if manifests is not None else clean_manifests()
+    plan = plan_doc(resources, actions=actions, unknown=unknown)
+    # The root stack outputs module.karpenter's objects; here they are the manifests' (no drift).
+    objects = [d for docs in manifests.values() for d in docs]
+    plan["planned_values"]["outputs"] = {
+        output: {"sensitive": False, "value": [d for d in objects if d.get("kind") == kind]}
+        for kind, output in (("NodePool", "karpenter_nodepools"), ("EC2NodeClass", "karpenter_ec2nodeclasses"))
+    }
+    (rdir / "plan.json").write_text(json.dumps(plan, indent=1))
+    for name, docs in manifests.items():
         (rdir / "manifests" / name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
-    (rdir / "terraform.tfvars.json").write_text(json.dumps(tfvars(env, region, zone=zone)))
+    variables = tfvars(env, region, zone=zone)
+    roles = {str(d["spec"].get("role")) for d in objects if d.get("kind") == "EC2NodeClass"}
+    if len(roles) == 1 and next(iter(roles)).endswith("-karpenter-node"):  # the stack the manifests were made for
+        variables["name"] = next(iter(roles)).removesuffix("-karpenter-node")
+    (rdir / "terraform.tfvars.json").write_text(json.dumps(variables))
     (rdir / "summary.json").write_text(json.dumps(summary(env, region, protected=protected)))
     (rdir / "status.json").write_text(json.dumps(status()))
     return rdir
@@ -342,3 +366,22 @@ def modified(resources: list[Resource], rtype: str, **changes: Any) -> list[Reso
         if t == rtype:
             out[i] = (t, n, {**values, **changes}, module)
     return out
+
+
+# conftest.py's KMS_MODULE (the mini project's HCL) defines no key policy, so checkov's CKV2_AWS_64
+# fails on it, and with `default: HIGH` that blocks. Until the fixtures define one, the tests that
+# need clean mini-project regions waive exactly this finding (a fixture gap, not a toolkit rule).
+FIXTURE_GAP_WAIVER = """\
+  - id: W-fixture-kms-policy
+    check_id: CKV2_AWS_64
+    resource: aws_kms_key.this["logs"]
+    file: modules/kms/main.tf
+    reason: the mini project's KMS module (tests/policy/conftest.py) has no key policy
+    owner: "@platform-team"
+    created: 2026-11-01
+    expires: 2027-04-30
+"""
+
+
+def is_fixture_gap(check_id: str, resource: str, source: str) -> bool:
+    return (check_id, resource, source) == ("CKV2_AWS_64", 'aws_kms_key.this["logs"]', "hcl")

@@ -33,7 +33,11 @@ def test_github_workflow_matrix_plan_and_gate() -> None:
     assert gate_job["needs"] == ["regions", "plan"]
     gate_steps = _steps(gate_job)
     assert any(s.startswith("actions/download-artifact@") for s in gate_steps)
-    assert any('infra gate --env "$ENVIRONMENT" --artifacts collected' in s for s in gate_steps)
+    assert any('infra gate --env "$ENVIRONMENT" --artifacts collected --base-policy base/policy' in s
+               for s in gate_steps)
+    base = next(s for s in gate_steps if "git merge-base" in s)
+    assert 'git archive "$base" policy | tar -x -C base' in base
+    assert gate_job["steps"][0]["with"]["fetch-depth"] == 0
     assert any(s.startswith("github/codeql-action/upload-sarif@") for s in gate_steps)
     assert any(s.startswith("actions/github-script@") for s in gate_steps)
     assert gate_job["permissions"]["security-events"] == "write"

@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.policy import builders
 from tests.policy.conftest import CLEAN_REGIONS, SEEDED, SEEDED_ALSO, MiniProject
 from toolkit.errors import UserError
 from toolkit.gate import decision as gate
@@ -18,6 +19,19 @@ from toolkit.gate.markdown import to_markdown
 from toolkit.scan import run as scan
 
 TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture(scope="module")
+def mini_project(mini_project: MiniProject, tmp_path_factory: pytest.TempPathFactory) -> MiniProject:
+    """The session's mini project with its one fixture gap waived (builders.FIXTURE_GAP_WAIVER):
+    a copy, re-scanned from the cache (waivers apply after it: checkov does not run)."""
+    copy = mini_project.copy(tmp_path_factory.mktemp("gate") / "project")
+    (copy.root / "policy" / "waivers.yaml").write_text("waivers:\n" + builders.FIXTURE_GAP_WAIVER)
+    runs = scan.checkov_adapter.runs
+    regions = sorted(p.name for p in (copy.artifacts / "prod").iterdir() if p.is_dir())
+    scan.scan_regions(copy.root, copy.artifacts, "prod", regions, today=TODAY)
+    assert scan.checkov_adapter.runs == runs
+    return copy
 
 
 def sarif_schema() -> dict[str, object]:
@@ -61,13 +75,13 @@ def test_residency_context_is_per_region(mini_project: MiniProject) -> None:
     """Same resources, EU zone: every regional resource, the KMS replica and the secret replica fail."""
     decision = gate.evaluate(mini_project.artifacts, "prod", regions=["misplaced"], today=TODAY)
     assert not decision.passed and "residency violation(s)" in decision.reason
-    assert {f.check_id for f in decision.residency} == {"CKV_INFRA_4", "CKV_INFRA_5", "CKV_INFRA_6"}
+    assert {f.check_id for f in decision.residency} == {"CKV_INFRA_4", "CKV_INFRA_5", "CKV_INFRA_6", "CKV_INFRA_32"}
     assert "module.kms.aws_kms_replica_key.this" in {f.resource for f in decision.residency}
 
 
 def _waive(project: MiniProject, body: str) -> Path:
     path = project.root / "policy" / "waivers.yaml"
-    path.write_text("waivers:\n" + body)
+    path.write_text("waivers:\n" + builders.FIXTURE_GAP_WAIVER + body)
     return path
 
 
@@ -76,13 +90,14 @@ def test_waived_protected_change_passes_and_is_listed(project: MiniProject) -> N
         project,
         "  - id: W-destroy\n    check_id: INFRA_PROTECTED_CHANGE\n"
         "    resource: module.kms.aws_kms_key.this\n    reason: key rotation to a new key\n"
-        "    owner: platform\n    expires: 2026-12-15\n"
-        "  - id: W-stale\n    check_id: CKV_INFRA_2\n    resource: '*'\n"
-        "    reason: nothing\n    owner: platform\n    expires: 2027-06-01\n",
+        "    owner: '@platform'\n    created: 2026-11-01\n    expires: 2026-12-15\n"
+        "  - id: W-stale\n    check_id: CKV_INFRA_2\n    resource: NodePool.default.none\n"
+        "    reason: nothing\n    owner: platform@example.com\n    created: 2026-11-20\n    expires: 2027-05-01\n",
     )
     scan.scan_regions(project.root, project.artifacts, "prod", ["protected"], today=TODAY)
     decision = gate.evaluate(project.artifacts, "prod", regions=["protected"], waivers_path=path, today=TODAY)
     assert decision.passed, decision.reason
+    assert not decision.rule_violations
     assert [w.id for w in decision.stale_waivers] == ["W-stale"]
     assert [w.id for w in decision.expiring_waivers] == ["W-destroy"]
     md = to_markdown(decision)
@@ -92,13 +107,14 @@ def test_waived_protected_change_passes_and_is_listed(project: MiniProject) -> N
 def test_expired_waiver_fails_naming_it(project: MiniProject) -> None:
     path = _waive(
         project,
-        "  - id: W-old\n    check_id: CKV_INFRA_13\n    resource: 'module.kms.*'\n"
-        "    reason: migration\n    owner: platform\n    expires: 2026-10-01\n",
+        "  - id: W-old\n    check_id: CKV_INFRA_13\n    resource: module.kms.aws_kms_key.this\n"
+        "    reason: migration\n    owner: '@platform'\n    created: 2026-09-01\n    expires: 2026-10-01\n",
     )
     scan.scan_regions(project.root, project.artifacts, "prod", ["rotation"], today=TODAY)
     decision = gate.evaluate(project.artifacts, "prod", regions=["rotation"], waivers_path=path, today=TODAY)
     assert not decision.passed
     assert "expired waiver(s): W-old (expired 2026-10-01)" in decision.reason
+    assert not decision.rule_violations
 
 
 def test_region_without_findings_fails(project: MiniProject) -> None:

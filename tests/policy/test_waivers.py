@@ -139,7 +139,7 @@ def test_severity_map(tmp_path: Path) -> None:
     smap = load_severity_map(path)
     assert smap.severity_of("CKV_INFRA_1") == "CRITICAL" and smap.severity_of("CKV_AWS_1") == "LOW"
     assert load_severity_map(path, default="INFO").severity_of("CKV_AWS_1") == "INFO"
-    assert SeverityMap().severity_of("X") == "MEDIUM"
+    assert SeverityMap().severity_of("X") == "HIGH"  # fail closed
     path.write_text("checks:\n  CKV_INFRA_1: urgent\n")
     with pytest.raises(UserError, match=r"checks\.CKV_INFRA_1: expected one of CRITICAL"):
         load_severity_map(path)

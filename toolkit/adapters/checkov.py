@@ -1,8 +1,12 @@
 """checkov, run offline as a child process: its environment, the prewarmed process, its reports.
 
 One process per scan: every input goes into a single ``checkov -f ... -f ...`` run (frameworks
-terraform, terraform_plan, kubernetes) with our checks. Rules that depend on the environment
-read a JSON context file named by ``INFRA_POLICY_CONTEXT`` (``policy/checks/infra_common.py``);
+terraform, terraform_plan, kubernetes and secrets) with our checks. checkov's secrets runner
+reads every file it is given; its findings on a file that is not a secrets input (a plan:
+values there come from inputs that are scanned themselves) are the caller's to drop. It reports
+a secret by its hash and masks it in the code block, which :func:`records` does not keep.
+Rules that depend on the environment read a JSON context file named by ``INFRA_POLICY_CONTEXT``
+(``policy/checks/infra_common.py``);
 this module writes it for the run.
 
 checkov takes seconds to import. A caller that knows a scan will follow starts the process
@@ -30,7 +34,8 @@ from typing_extensions import TypedDict  # pydantic validates it (the cache) onl
 
 from toolkit.errors import ToolError
 
-FRAMEWORKS = ("terraform", "terraform_plan", "kubernetes")
+FRAMEWORKS = ("terraform", "terraform_plan", "kubernetes", "secrets")
+SECRETS = "secrets"  # check_type of the secrets framework
 CONTEXT_ENV = "INFRA_POLICY_CONTEXT"
 
 # checkov processes this interpreter started (tests and the benchmark read it).
@@ -49,7 +54,8 @@ class Record(TypedDict):
     file_path: str
     abs_path: str
     line: int | None
-    status: Literal["passed", "failed"]
+    status: Literal["passed", "failed", "skipped"]
+    skip_reason: NotRequired[str]  # an inline ``#checkov:skip=ID:reason``: its reason
     input: NotRequired[str]  # the scanned file, relative to its unit (added by the scan)
 
 
@@ -65,6 +71,9 @@ def checkov_env(context_file: Path) -> dict[str, str]:
             "EVAL_TF_PLAN_AFTER_UNKNOWN": "true",  # unknown-at-plan values show as "true_after_unknown"
             "BC_SKIP_MAPPING": "TRUE",  # no guideline/mapping download
             "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+            # checkov gives up on a .tf file whose parsing takes over 10 s (a parsing error): on a
+            # loaded machine modules/karpenter/variables.tf can take that long.
+            "HCL_PARSE_TIMEOUT_SEC": "300",
             "LOG_LEVEL": "WARNING",
             "PYTHONWARNINGS": "ignore",
             "ANSI_COLORS_DISABLED": "1",
@@ -180,7 +189,8 @@ def run_checkov(
 
 
 def records(reports: list[Report]) -> list[Record]:
-    """Every passed and failed check of ``reports``; a parsing error of checkov is a ``ToolError``."""
+    """Every passed, failed and skipped (inline ``#checkov:skip``) check of ``reports``; a parsing
+    error of checkov is a ``ToolError``."""
     out: list[Record] = []
     for report in reports:
         check_type = report.get("check_type")
@@ -188,19 +198,21 @@ def records(reports: list[Report]) -> list[Record]:
         errors = results.get("parsing_errors") or []
         if errors:
             raise ToolError(f"checkov could not parse: {', '.join(map(str, errors[:3]))}")
-        for key, status in (("failed_checks", "failed"), ("passed_checks", "passed")):
+        for key, status in (("failed_checks", "failed"), ("passed_checks", "passed"), ("skipped_checks", "skipped")):
             for rec in results.get(key) or []:
                 lines = rec.get("file_line_range") or [None, None]
-                out.append(
-                    Record(
-                        check_type=check_type,
-                        check_id=str(rec.get("check_id")),
-                        title=rec.get("check_name") or "",
-                        resource=rec.get("resource_address") or rec.get("resource") or "",
-                        file_path=rec.get("file_path") or "",
-                        abs_path=rec.get("file_abs_path") or "",
-                        line=lines[0] if lines and isinstance(lines[0], int) and lines[0] > 0 else None,
-                        status="failed" if status == "failed" else "passed",
-                    )
+                record = Record(
+                    check_type=check_type,
+                    check_id=str(rec.get("check_id")),
+                    title=rec.get("check_name") or "",
+                    resource=rec.get("resource_address") or rec.get("resource") or "",
+                    file_path=rec.get("file_path") or "",
+                    abs_path=rec.get("file_abs_path") or "",
+                    line=lines[0] if lines and isinstance(lines[0], int) and lines[0] > 0 else None,
+                    status="failed" if status == "failed" else "skipped" if status == "skipped" else "passed",
                 )
+                if status == "skipped":
+                    result = rec.get("check_result") or {}
+                    record["skip_reason"] = str(result.get("suppress_comment") or "").strip()
+                out.append(record)
     return out

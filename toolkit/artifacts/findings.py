@@ -4,7 +4,8 @@ A finding is one check evaluated on one resource of one region: its id, title,
 severity (from ``policy/severity.yaml``: checkov reports none offline), where it
 is (resource address, file, line), its status (passed / failed / waived) and the
 waiver that applied. ``findings.json`` (docs/contracts.md) holds a list of them per
-region.
+region, and apart from them the inline ``#checkov:skip`` suppressions of our code
+(:class:`InlineSkip`, status ``skipped``), each with the waiver that must cover it.
 """
 
 from __future__ import annotations
@@ -20,12 +21,18 @@ from toolkit.errors import UserError
 SCHEMA_VERSION: Literal[1] = 1
 SEVERITIES: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
 Result = Literal["passed", "failed", "waived"]
-Source = Literal["plan", "hcl", "manifest"]
+# hcl: modules/ and terraform/; plan: plan.json (and the module objects it outputs); manifest: the
+# rendered manifests and tfvars; repo: the repository's YAML (secrets); policy: policy/ itself.
+Source = Literal["plan", "hcl", "manifest", "repo", "policy"]
 Mode = Literal["sandbox", "cloud"]
 
 # Not a checkov check: a destroy or replace of a protected resource type in summary.json.
 PROTECTED_CHANGE_CHECK = "INFRA_PROTECTED_CHANGE"
 PROTECTED_CHANGE_TITLE = "Destroy or replace of a protected resource type"
+# Not checkov checks either: the Karpenter objects of the plan differ from the rendered manifests
+# (infra scan), a floor of policy/policy.yaml lowered against the base (infra gate).
+MANIFEST_DRIFT_CHECK = "INFRA_MANIFEST_DRIFT"
+FLOOR_LOWERED_CHECK = "INFRA_FLOOR_LOWERED"
 
 
 def severity_rank(severity: str) -> int:
@@ -70,7 +77,7 @@ class WaiverRef(BaseModel):
             return None
 
 
-class Finding(BaseModel):
+class _Located(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     check_id: str
@@ -81,7 +88,6 @@ class Finding(BaseModel):
     resource: str
     file: str | None = None
     line: int | None = None
-    status: Result
     source: Source
     waiver: WaiverRef | None = None
 
@@ -90,6 +96,29 @@ class Finding(BaseModel):
         if self.file and self.line:
             return f"{self.file}:{self.line}"
         return self.file or ""
+
+
+class Finding(_Located):
+    status: Result
+    also: tuple[str, ...] = Field(
+        default=(), description="Ids of other checks that found the same violation (merged by the gate).")
+
+    @property
+    def check_ids(self) -> tuple[str, ...]:
+        return (self.check_id, *self.also)
+
+    @property
+    def label(self) -> str:
+        """``CKV_INFRA_13`` or, merged, ``CKV_INFRA_13 (= CKV_AWS_7)``."""
+        return self.check_id + (f" (= {', '.join(self.also)})" if self.also else "")
+
+
+class InlineSkip(_Located):
+    """A ``#checkov:skip=ID:reason`` in our code: checkov skipped the check there. It must be
+    covered by a waiver of ``policy/waivers.yaml`` (``waiver``, set by the scan), else the gate fails."""
+
+    status: Literal["skipped"] = "skipped"
+    reason: str = Field("", description="The reason written in the skip comment.")
 
 
 class FindingsDocument(Artifact):
@@ -105,3 +134,4 @@ class FindingsDocument(Artifact):
     inputs: dict[str, str] = Field(default_factory=dict, description="Scanned file -> sha256.")
     checkov_version: str
     findings: list[Finding]
+    skipped: list[InlineSkip] = Field(default_factory=list, description="Inline skips of our code.")

@@ -5,10 +5,19 @@ The artifacts may come from other machines (a CI matrix whose jobs uploaded
 paths only. The gate fails when
 
 - a failed finding at or above the threshold (default HIGH) has no live waiver;
-- a residency check (CKV_INFRA_4/5/6) failed without a waiver, whatever its severity;
+- a residency check (CKV_INFRA_4/5/6/32) failed without a waiver, whatever its severity;
+- the Karpenter objects of a plan differ from the rendered manifests (``INFRA_MANIFEST_DRIFT``)
+  or a floor of ``policy/policy.yaml`` is lower than in the base (``INFRA_FLOOR_LOWERED``)
+  without a waiver, whatever the threshold;
 - summary.json lists a destroy/replace of a protected type without a waived
   ``INFRA_PROTECTED_CHANGE`` finding;
+- an inline ``#checkov:skip`` has no live waiver in ``policy/waivers.yaml``;
+- a waiver breaks a rule of ``policy.yaml: waiver_rules`` (owner, lifetime, wildcards);
 - a region planned but was not scanned, or its plan failed (status.json).
+
+Findings that ``severity.yaml: same_as`` names as one violation are merged first
+(:mod:`toolkit.gate.duplicates`). With the base's ``policy/`` folder (``--base-policy``, CI
+passes the merge base's) the gate also compares the floors and lists the waiver file's changes.
 
 Waivers are judged again against today's date and today's ``policy/waivers.yaml``, by the
 rule the report uses too (:func:`toolkit.policy.waivers.effective_status`): an expired or
@@ -20,23 +29,64 @@ for every region.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from toolkit.artifacts.findings import PROTECTED_CHANGE_CHECK, SEVERITIES, Finding, FindingsDocument, at_or_above
+from toolkit.artifacts.findings import (
+    FLOOR_LOWERED_CHECK,
+    MANIFEST_DRIFT_CHECK,
+    PROTECTED_CHANGE_CHECK,
+    SEVERITIES,
+    Finding,
+    FindingsDocument,
+    InlineSkip,
+    at_or_above,
+)
 from toolkit.artifacts.io import check_dir, read_artifact_if_present
 from toolkit.artifacts.layout import RegionLayout, gate_dir, region_dirs
 from toolkit.artifacts.summary import Status, Summary
 from toolkit.errors import UserError
+from toolkit.gate.duplicates import merge_duplicates
 from toolkit.gate.model import GateDecision, ProtectedChange, RegionArtifacts
 from toolkit.gate.outputs import GateOutputs, write_outputs
 from toolkit.policy.files import PolicyPaths
-from toolkit.policy.settings import PolicySettings, load_policy_settings
-from toolkit.policy.waivers import declared_waivers, expiring_waivers, recheck_waivers, stale_waivers
+from toolkit.policy.settings import PolicySettings, load_policy_settings, lowered_floors
+from toolkit.policy.severity import SeverityMap, load_severity_map
+from toolkit.policy.waivers import (
+    Waiver,
+    apply_waivers,
+    declared_waivers,
+    expiring_waivers,
+    recheck_waivers,
+    rule_violations,
+    skip_is_waived,
+    stale_waivers,
+    waiver_changes,
+)
 from toolkit.settings import Project
 
 # Checks whose failure always blocks the gate, whatever the threshold.
-RESIDENCY_CHECKS: frozenset[str] = frozenset({"CKV_INFRA_4", "CKV_INFRA_5", "CKV_INFRA_6"})
+RESIDENCY_CHECKS: frozenset[str] = frozenset({"CKV_INFRA_4", "CKV_INFRA_5", "CKV_INFRA_6", "CKV_INFRA_32"})
+# Not checkov checks, and blocking whatever the threshold too (a waiver can still cover them).
+ALWAYS_BLOCKING: frozenset[str] = frozenset({MANIFEST_DRIFT_CHECK, FLOOR_LOWERED_CHECK})
+FLOOR_LOWERED_TITLE = "A floor of policy/policy.yaml is not lowered by the change"
+
+
+@dataclass(frozen=True)
+class BasePolicy:
+    """The base's ``policy/`` folder (``--base-policy DIR``): its waivers and settings."""
+
+    waivers: dict[str, Waiver]
+    settings: PolicySettings
+
+    @classmethod
+    def load(cls, directory: Path) -> BasePolicy:
+        if not directory.is_dir():
+            raise UserError(f"{directory}: base policy folder not found (expected the base's policy/, "
+                            "e.g. `git archive $(git merge-base HEAD origin/main) policy | tar -x -C base`)")
+        paths = PolicyPaths.of(directory.parent, directory)
+        return cls(declared_waivers(paths.waivers) or {}, load_policy_settings(paths.settings))
 
 
 def _problems(env: str, region: str, summary: Summary | None, status: Status | None,
@@ -87,7 +137,43 @@ def load_environment(artifacts_dir: Path, env: str, regions: Sequence[str] | Non
 
 
 def _short(f: Finding) -> str:
-    return f"{f.check_id} on {f.resource} in {f.region}"
+    return f"{f.label} on {f.resource} in {f.region}"
+
+
+def _skip_short(s: InlineSkip) -> str:
+    return f"{s.check_id} on {s.resource} ({s.location})"
+
+
+def _dedupe_skips(regions: Sequence[RegionArtifacts]) -> list[InlineSkip]:
+    """Inline skips once each: an HCL skip is recorded in every region."""
+    seen: dict[tuple[str, ...], InlineSkip] = {}
+    for r in regions:
+        for s in r.skipped:
+            key = (s.check_id, s.resource, s.file or "", str(s.line or ""), "" if s.source == "hcl" else s.region)
+            seen.setdefault(key, s)
+    return list(seen.values())
+
+
+def floor_findings(env: str, current: PolicySettings, base: PolicySettings, waivers: Sequence[Waiver],
+                   today: date, severity: SeverityMap | None = None) -> list[Finding]:
+    """One ``INFRA_FLOOR_LOWERED`` finding per floor of ``env`` that the change lowers, waivers applied."""
+    sev = (severity.checks.get(FLOOR_LOWERED_CHECK) if severity else None) or "CRITICAL"
+    found = [
+        Finding(
+            check_id=FLOOR_LOWERED_CHECK,
+            title=(f"{FLOOR_LOWERED_TITLE}: floors.{env}.{key} "
+                   + (f"lowered from {before:g} to {after:g}" if after is not None else f"({before:g}) removed")),
+            severity=sev,
+            environment=env,
+            region="all",
+            resource=f"floors.{env}.{key}",
+            file="policy/policy.yaml",
+            status="failed",
+            source="policy",
+        )
+        for key, before, after in lowered_floors(base.floors, current.floors, env)
+    ]
+    return apply_waivers(found, waivers, today)
 
 
 def _list(items: Sequence[str], limit: int = 3) -> str:
@@ -104,30 +190,43 @@ def evaluate(
     regions: Sequence[str] | None = None,
     today: date | None = None,
     settings: PolicySettings | None = None,
+    severity: SeverityMap | None = None,
+    base: BasePolicy | None = None,
 ) -> GateDecision:
     """Decide. ``waivers_path`` (``policy/waivers.yaml``): the waivers in force now (without
     it, or without the file, a waiver counts until the expiry the scan recorded) and the
-    stale/expiring lists; ``settings`` (``policy/policy.yaml``): how soon is "expiring"."""
+    stale/expiring lists; ``settings`` (``policy/policy.yaml``): how soon is "expiring", the
+    waiver rules, the floors; ``severity`` (``policy/severity.yaml``): the ``same_as`` pairs to
+    merge; ``base``: the base's policy folder (floors lowered, waiver file changes)."""
     threshold = fail_on.upper()
     if threshold not in SEVERITIES:
         raise UserError(f"--fail-on: expected one of {', '.join(SEVERITIES)}, got {fail_on!r}")
     today = today or date.today()
-    within_days = (settings or PolicySettings()).expiring_within_days
+    settings = settings or PolicySettings()
+    within_days = settings.expiring_within_days
     loaded = load_environment(artifacts_dir, env, regions)
     declared = declared_waivers(waivers_path) if waivers_path is not None else None
     waivers = list((declared or {}).values())
-    for r in loaded:  # the outputs show findings as judged today, not as stored
+    groups = severity.groups() if severity else {}
+    for r in loaded:  # the outputs show findings as judged today, not as stored, duplicates merged
         if r.findings is not None:
-            r.findings = r.findings.model_copy(
-                update={"findings": recheck_waivers(r.findings.findings, declared, today)})
-    findings = [f for r in loaded for f in r.all_findings]
+            rechecked = recheck_waivers(r.findings.findings, declared, today)
+            r.findings = r.findings.model_copy(update={"findings": merge_duplicates(rechecked, groups)})
+    policy_findings = (floor_findings(env, settings, base.settings, waivers, today, severity)
+                       if base is not None else [])
+    findings = [f for r in loaded for f in r.all_findings] + policy_findings
+    skipped = _dedupe_skips(loaded)
+    unwaived_skips = [s for s in skipped if not skip_is_waived(s, declared, today)]
+    violations = rule_violations(waivers, settings.waiver_rules, settings.strict_environments, today,
+                                 base.waivers if base is not None else None)
+    changes = waiver_changes(base.waivers, declared or {}) if base is not None else None
     failed = [f for f in findings if f.status == "failed"]
-    residency = [f for f in failed if f.check_id in RESIDENCY_CHECKS]
+    residency = [f for f in failed if RESIDENCY_CHECKS & set(f.check_ids)]
     blocking = [
         f
         for f in failed
-        if at_or_above(f.severity, threshold)
-        and f.check_id not in RESIDENCY_CHECKS
+        if (at_or_above(f.severity, threshold) or f.check_id in ALWAYS_BLOCKING)
+        and not RESIDENCY_CHECKS & set(f.check_ids)
         and f.check_id != PROTECTED_CHANGE_CHECK
     ]
     expired = [f for f in failed if f.waiver is not None]
@@ -140,7 +239,7 @@ def evaluate(
         for change in (r.summary.protected_changes if r.summary else [])
         if (r.region, change.address) not in waived_protected
     ]
-    stale = stale_waivers(waivers, findings, env, [r.region for r in loaded]) if waivers else []
+    stale = stale_waivers(waivers, [*findings, *skipped], env, [r.region for r in loaded]) if waivers else []
     expiring = expiring_waivers([w for w in waivers if not w.environments or env in w.environments], today,
                                 within_days)
 
@@ -157,6 +256,11 @@ def evaluate(
     expired_ids = sorted({f"{f.waiver.id} (expired {f.waiver.expires})" for f in expired if f.waiver})
     if expired_ids:
         parts.append(f"expired waiver(s): {_list(expired_ids)}")
+    if unwaived_skips:
+        parts.append(f"{len(unwaived_skips)} inline skip(s) without a live waiver "
+                     f"({_list([_skip_short(s) for s in unwaived_skips])})")
+    if violations:
+        parts.append(f"{len(violations)} waiver rule violation(s) ({_list([str(v) for v in violations])})")
     for r in loaded:
         parts.extend(f"{r.region}: {p}" for p in r.problems)
     versions = {r.findings.checkov_version for r in loaded if r.findings}
@@ -166,7 +270,7 @@ def evaluate(
     else:
         reason = (
             f"PASS {env}: {len(loaded)} region(s), 0 unwaived findings at or above {threshold}, "
-            f"{len(waived)} waived, {len(failed)} below threshold"
+            f"{len(waived)} waived, {len(failed)} below threshold, {len(skipped)} inline skip(s) waived"
         )
     return GateDecision(
         environment=env,
@@ -182,6 +286,11 @@ def evaluate(
         stale_waivers=stale,
         expiring_waivers=expiring,
         checkov_version=", ".join(sorted(versions)),
+        skipped=skipped,
+        unwaived_skips=unwaived_skips,
+        rule_violations=violations,
+        waiver_changes=changes,
+        policy_findings=policy_findings,
     )
 
 
@@ -194,20 +303,23 @@ def run_gate(
     policy: PolicyPaths | None = None,
     regions: Sequence[str] | None = None,
     today: date | None = None,
+    base_policy: Path | None = None,
 ) -> tuple[GateDecision, GateOutputs]:
-    """Evaluate (with the waivers and knobs of ``policy``) and write all outputs
-    (default ``<artifacts_dir>/gate/<env>/``)."""
+    """Evaluate (with the waivers, knobs and severities of ``policy``, against the base's policy
+    folder ``base_policy`` when given) and write all outputs (default ``<artifacts_dir>/gate/<env>/``)."""
     decision = evaluate(
         artifacts_dir, env, fail_on=fail_on, regions=regions, today=today,
         waivers_path=policy.waivers if policy else None,
         settings=load_policy_settings(policy.settings) if policy else None,
+        severity=load_severity_map(policy.severity) if policy else None,
+        base=BasePolicy.load(base_policy) if base_policy is not None else None,
     )
     outputs = write_outputs(decision, out_dir or gate_dir(artifacts_dir, env))
     return decision, outputs
 
 
 def judge(project: Project, artifacts_dir: Path, env: str, *, regions: Sequence[str] = (), fail_on: str = "HIGH",
-          out_dir: Path | None = None) -> tuple[GateDecision, GateOutputs]:
+          out_dir: Path | None = None, base_policy: Path | None = None) -> tuple[GateDecision, GateOutputs]:
     """The merge decision for ``env``: every region of the environment (or those named) must have artifacts.
 
     A CI matrix job that uploaded nothing fails the gate instead of vanishing from it.
@@ -216,4 +328,4 @@ def judge(project: Project, artifacts_dir: Path, env: str, *, regions: Sequence[
         project.region(env, region)  # names an unknown region with the valid ones
     expected = list(dict.fromkeys(regions)) or sorted(project.environment(env).regions)
     return run_gate(artifacts_dir, env, out_dir=out_dir, fail_on=fail_on, policy=PolicyPaths.of(project.root),
-                    regions=expected)
+                    regions=expected, base_policy=base_policy)

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from toolkit.artifacts.findings import Finding
 from toolkit.gate.model import GateDecision
+
+
+def _finding_case(suite: ET.Element, classname: str, f: Finding) -> None:
+    tc = ET.SubElement(suite, "testcase", classname=f"{classname}.{f.check_id}", name=f.resource, file=f.file or "")
+    if f.line:
+        tc.set("line", str(f.line))
+    also = f" (also {', '.join(f.also)})" if f.also else ""
+    if f.status == "failed":
+        msg = f"[{f.severity}] {f.title}{also}" + (
+            f" (waiver {f.waiver.id} expired {f.waiver.expires})" if f.waiver else ""
+        )
+        ET.SubElement(tc, "failure", message=msg, type=f.severity).text = f"{msg}\n{f.location}"
+    elif f.status == "waived" and f.waiver:
+        ET.SubElement(tc, "skipped", message=f"waived by {f.waiver.id}: {f.waiver.reason}{also}")
 
 
 def to_junit(decision: GateDecision) -> str:
@@ -27,20 +42,38 @@ def to_junit(decision: GateDecision) -> str:
             err = ET.SubElement(suite, "testcase", classname=f"{env}.{r.region}.artifacts", name="artifacts")
             ET.SubElement(err, "error", message=problem, type="artifacts")
         for f in fs:
-            tc = ET.SubElement(suite, "testcase", classname=f"{env}.{r.region}.{f.check_id}", name=f.resource,
-                               file=f.file or "")
-            if f.line:
-                tc.set("line", str(f.line))
-            if f.status == "failed":
-                msg = f"[{f.severity}] {f.title}" + (
-                    f" (waiver {f.waiver.id} expired {f.waiver.expires})" if f.waiver else ""
-                )
-                ET.SubElement(tc, "failure", message=msg, type=f.severity).text = f"{msg}\n{f.location}"
-            elif f.status == "waived" and f.waiver:
-                ET.SubElement(tc, "skipped", message=f"waived by {f.waiver.id}: {f.waiver.reason}")
+            _finding_case(suite, f"{env}.{r.region}", f)
         total += len(fs)
         failures += n_failed
         skipped += n_waived
+    # The environment's own: floors lowered against the base, inline skips (each once), waiver rules.
+    policy = decision.policy_findings
+    unwaived = {id(s) for s in decision.unwaived_skips}
+    n_failed = sum(f.status == "failed" for f in policy) + len(unwaived) + len(decision.rule_violations)
+    n_skipped = sum(f.status == "waived" for f in policy) + len(decision.skipped) - len(unwaived)
+    n_tests = len(policy) + len(decision.skipped) + len(decision.rule_violations)
+    if n_tests:
+        suite = ET.SubElement(suites, "testsuite", name=f"{env}/policy", tests=str(n_tests), failures=str(n_failed),
+                              skipped=str(n_skipped), errors="0")
+        for f in policy:
+            _finding_case(suite, f"{env}.policy", f)
+        for sk in decision.skipped:
+            tc = ET.SubElement(suite, "testcase", classname=f"{env}.inline-skip.{sk.check_id}", name=sk.resource,
+                               file=sk.file or "")
+            if sk.line:
+                tc.set("line", str(sk.line))
+            if id(sk) in unwaived:
+                msg = f"[{sk.severity}] inline #checkov:skip without a live waiver: {sk.title}"
+                ET.SubElement(tc, "failure", message=msg, type="inline-skip").text = f"{msg}\n{sk.location}"
+            else:
+                w = sk.waiver
+                ET.SubElement(tc, "skipped", message=f"inline skip waived by {w.id if w else '?'}: {sk.reason}")
+        for v in decision.rule_violations:
+            tc = ET.SubElement(suite, "testcase", classname=f"{env}.waiver-rules.{v.rule}", name=v.waiver)
+            ET.SubElement(tc, "failure", message=str(v), type="waiver-rule").text = str(v)
+        total += n_tests
+        failures += n_failed
+        skipped += n_skipped
     suites.set("tests", str(total))
     suites.set("failures", str(failures))
     suites.set("skipped", str(skipped))

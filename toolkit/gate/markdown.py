@@ -1,4 +1,5 @@
-"""The gate's one pull-request comment: every region's plan and findings, waivers used, stale/expiring."""
+"""The gate's one pull-request comment: every region's plan and findings, the floors lowered, inline
+skips, the waiver file's changes against the base, waiver rule violations, waivers used, stale/expiring."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _finding_rows(findings: Sequence[Finding], with_region: bool = True) -> list
     for f in ordered[:MAX_ROWS]:
         region = f"{_md(f.region)} | " if with_region else ""
         rows.append(
-            f"| {f.severity} | `{_md(f.check_id)}` | `{_md(f.resource)}` | {region}"
+            f"| {f.severity} | `{_md(f.label)}` | `{_md(f.resource)}` | {region}"
             f"`{_md(f.location)}` | {_md(f.title)} |"
         )
     if len(ordered) > MAX_ROWS:
@@ -85,6 +86,44 @@ def _region_section(decision: GateDecision, r: RegionArtifacts, hcl_done: set[tu
     return out
 
 
+def _policy_sections(decision: GateDecision) -> list[str]:
+    out: list[str] = []
+    if decision.policy_findings:
+        out += ["", "### Floors lowered (policy/policy.yaml against the base)", "",
+                *_finding_rows(decision.policy_findings, with_region=False)]
+        waived = [f for f in decision.policy_findings if f.status == "waived" and f.waiver]
+        out += [f"- `{_md(f.resource)}` waived by {_md(f.waiver.id)}" for f in waived if f.waiver]
+    out += ["", "### Inline skips (`#checkov:skip`)", ""]
+    if decision.skipped:
+        unwaived = {id(s) for s in decision.unwaived_skips}
+        out += ["| check | resource | location | reason | waiver |", "| --- | --- | --- | --- | --- |"]
+        for sk in sorted(decision.skipped, key=lambda s: (s.check_id, s.resource, s.location)):
+            waiver = "❌ none in force" if id(sk) in unwaived else _md(sk.waiver.id if sk.waiver else "")
+            out.append(f"| `{_md(sk.check_id)}` | `{_md(sk.resource)}` | `{_md(sk.location)}` | {_md(sk.reason)} "
+                       f"| {waiver} |")
+    else:
+        out.append("None.")
+    if decision.rule_violations:
+        out += ["", "### Waiver rule violations (policy/policy.yaml: waiver_rules)", ""]
+        out += [f"- `{_md(v.waiver)}` breaks `{_md(v.rule)}`: {_md(v.detail)}" for v in decision.rule_violations]
+    if decision.waiver_changes is not None:
+        out += ["", "### Waiver file changes (policy/waivers.yaml against the base)", ""]
+        if decision.waiver_changes:
+            out += ["| change | waiver | check | resource | environments | owner | created | expires | reason |",
+                    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            for c in decision.waiver_changes:
+                w = c.waiver
+                what = c.kind + (f" ({', '.join(c.fields)})" if c.fields else "")
+                out.append(
+                    f"| {_md(what)} | {_md(w.id)} | `{_md(w.check_id)}` | `{_md(w.resource)}` | "
+                    f"{_md(', '.join(w.environments) or 'all')} | {_md(w.owner)} | "
+                    f"{w.created.isoformat() if w.created else 'n/a'} | {w.expires.isoformat()} | {_md(w.reason)} |"
+                )
+        else:
+            out.append("No change.")
+    return out
+
+
 def _waiver_sections(decision: GateDecision) -> list[str]:
     out = ["", "### Waivers used", ""]
     used: dict[str, tuple[WaiverRef, list[Finding]]] = {}
@@ -130,5 +169,6 @@ def to_markdown(decision: GateDecision) -> str:
     hcl_done: set[tuple[str, str, str]] = set()
     for r in decision.regions:
         out += _region_section(decision, r, hcl_done)
+    out += _policy_sections(decision)
     out += _waiver_sections(decision)
     return "\n".join(out) + "\n"

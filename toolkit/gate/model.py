@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.artifacts.bundle import BUNDLE_DIR, digest_if_present
-from toolkit.artifacts.findings import Finding, FindingsDocument
+from toolkit.artifacts.findings import Finding, FindingsDocument, InlineSkip
 from toolkit.artifacts.summary import Change, Status, Summary
-from toolkit.policy.waivers import Waiver
+from toolkit.policy.waivers import RuleViolation, Waiver, WaiverChange
 
 
 @dataclass
@@ -41,6 +41,10 @@ class RegionArtifacts:
     def all_findings(self) -> list[Finding]:
         return self.findings.findings if self.findings else []
 
+    @property
+    def skipped(self) -> list[InlineSkip]:
+        return self.findings.skipped if self.findings else []
+
 
 class ProtectedChange(Change):
     """A destroy or replace of a protected type that no waiver covers."""
@@ -63,6 +67,11 @@ class GateDecision:
     stale_waivers: list[Waiver]
     expiring_waivers: list[Waiver]
     checkov_version: str = ""
+    skipped: list[InlineSkip] = field(default_factory=list)  # inline skips, each once
+    unwaived_skips: list[InlineSkip] = field(default_factory=list)  # of those, without a live waiver
+    rule_violations: list[RuleViolation] = field(default_factory=list)  # policy.yaml: waiver_rules
+    waiver_changes: list[WaiverChange] | None = None  # against the base; None: no base given
+    policy_findings: list[Finding] = field(default_factory=list)  # INFRA_FLOOR_LOWERED (policy.yaml vs base)
 
     @property
     def exit_code(self) -> int:
@@ -70,7 +79,7 @@ class GateDecision:
 
     @property
     def findings(self) -> list[Finding]:
-        return [f for r in self.regions for f in r.all_findings]
+        return [f for r in self.regions for f in r.all_findings] + self.policy_findings
 
     def to_dict(self) -> dict[str, Any]:
         """``gate-ENV.json``."""
@@ -88,7 +97,8 @@ class GateDecision:
                     "mode": r.mode,
                     "bundle_digest": r.bundle_digest,
                     "plan_counts": r.summary.counts.model_dump() if r.summary else None,
-                    "findings": dict(Counter(f.status for f in r.findings.findings)) if r.findings else None,
+                    "findings": dict(Counter([f.status for f in r.findings.findings] + [s.status for s in r.skipped]))
+                    if r.findings else None,
                     "problems": r.problems,
                 }
                 for r in self.regions
@@ -100,4 +110,15 @@ class GateDecision:
             "waived": [f.model_dump(mode="json") for f in self.waived],
             "stale_waivers": [w.model_dump(mode="json") for w in self.stale_waivers],
             "expiring_waivers": [w.model_dump(mode="json") for w in self.expiring_waivers],
+            "policy_findings": [f.model_dump(mode="json") for f in self.policy_findings],
+            "skipped": [s.model_dump(mode="json") for s in self.skipped],
+            "unwaived_skips": [s.model_dump(mode="json") for s in self.unwaived_skips],
+            "waiver_rule_violations": [
+                {"waiver": v.waiver, "rule": v.rule, "detail": v.detail} for v in self.rule_violations
+            ],
+            "waiver_changes": None if self.waiver_changes is None else [
+                {"change": c.kind, "id": c.waiver.id, "fields": list(c.fields),
+                 "waiver": c.waiver.model_dump(mode="json")}
+                for c in self.waiver_changes
+            ],
         }

@@ -18,7 +18,9 @@ GateOutputs = GateFiles
 def write_outputs(decision: GateDecision, out_dir: Path) -> GateOutputs:
     outputs = GateFiles.of(out_dir, decision.environment)
     atomic_write_text(outputs.junit, to_junit(decision))
-    sarif = to_sarif(decision.findings, tool_version=toolkit.__version__, checkov_version=decision.checkov_version)
+    unwaived = {id(s) for s in decision.unwaived_skips}
+    sarif = to_sarif(decision.findings, tool_version=toolkit.__version__, checkov_version=decision.checkov_version,
+                     skips=[(s, id(s) not in unwaived) for s in decision.skipped])
     atomic_write_json(outputs.sarif, sarif)
     atomic_write_json(outputs.json, decision.to_dict())
     atomic_write_text(outputs.markdown, to_markdown(decision))

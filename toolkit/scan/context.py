@@ -5,7 +5,9 @@ scan hands to checkov (``policy/checks/infra_common.py``)::
 
     {"policy": {policy.yaml knobs}, "files": {"/abs/scanned/file": {"environment": ..., "zone": ...}}}
 
-built from each region's ``terraform.tfvars.json`` (and ``summary.json``) and ``policy/policy.yaml``.
+built from each region's ``terraform.tfvars.json`` (and ``summary.json``) and ``policy/policy.yaml``
+(its knobs and ``floors``: the checks' one source of floors). A region's entry also carries the
+stack's ``account_id`` (CKV_INFRA_29) and ``name`` (CKV_INFRA_34: the node role is ``<name>-karpenter-node``).
 """
 
 from __future__ import annotations
@@ -32,10 +34,17 @@ def region_context(layout: RegionLayout, env: str, region: str, summary: Summary
         "zone": tfvars.residency_zone,
         "zone_regions": tfvars.zone_regions,
         "min_on_demand_share": tfvars.karpenter.min_on_demand_share if tfvars.karpenter else None,
+        "account_id": str(tfvars.account_id) if tfvars.account_id else None,
+        "name": _name(tfvars),
     }
     return {k: v for k, v in ctx.items() if v is not None}
 
 
+def _name(tfvars: TfVars) -> str | None:
+    name = (tfvars.model_extra or {}).get("name")
+    return name if isinstance(name, str) and name else None
+
+
 def policy_context(settings: PolicySettings, files: Mapping[str, RegionContext]) -> dict[str, Any]:
     """The whole document: the policy knobs and the context of each scanned file."""
-    return {"policy": settings.model_dump(), "files": {path: ctx for path, ctx in files.items() if ctx}}
+    return {"policy": settings.check_context(), "files": {path: ctx for path, ctx in files.items() if ctx}}

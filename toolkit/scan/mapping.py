@@ -1,20 +1,31 @@
-"""checkov records of one region -> its findings: location, severity, protected changes, waivers."""
+"""checkov records of one region -> its findings: location, severity, protected changes, drift,
+inline skips, waivers."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from toolkit.adapters.checkov import Record
-from toolkit.artifacts.findings import PROTECTED_CHANGE_CHECK, PROTECTED_CHANGE_TITLE, Finding, Source
+from toolkit.adapters.checkov import SECRETS, Record
+from toolkit.artifacts.findings import (
+    MANIFEST_DRIFT_CHECK,
+    PROTECTED_CHANGE_CHECK,
+    PROTECTED_CHANGE_TITLE,
+    Finding,
+    InlineSkip,
+    Source,
+)
 from toolkit.artifacts.layout import PLAN_JSON
 from toolkit.artifacts.summary import Summary
 from toolkit.policy.severity import SeverityMap
-from toolkit.policy.waivers import Waiver, apply_waivers
+from toolkit.policy.waivers import Waiver, apply_waivers, waive_skips
+from toolkit.scan.karpenter import RESOURCE_PREFIX, Drift
 from toolkit.scan.units import Unit, relative
 
-SOURCES: dict[str, Source] = {"hcl": "hcl", "plan": "plan", "manifests": "manifest"}
+SOURCES: dict[str, Source] = {"hcl": "hcl", "repo": "repo", "plan": "plan", "manifests": "manifest", "module": "plan"}
+MANIFEST_DRIFT_TITLE = "Karpenter objects of the plan (module.karpenter) equal the rendered manifests"
 
 
 def normalise_file(rec: Record, unit: Unit, project_root: Path) -> str:
@@ -24,9 +35,35 @@ def normalise_file(rec: Record, unit: Unit, project_root: Path) -> str:
         # Enriched: checkov reports the HCL file relative to the enrichment root (terraform/).
         resolved = (project_root / "terraform" / file_path.lstrip("/")).resolve()
         return relative(resolved, project_root)
-    if unit.kind == "hcl":
+    if unit.kind in ("hcl", "repo"):
         return relative(Path(rec["abs_path"]), project_root)
     return ""  # plan/manifest findings point at the input itself (filled per region)
+
+
+def _wanted(rec: Record, unit: Unit) -> bool:
+    # The plan holds the values of inputs that are scanned themselves (HCL, tfvars); its own
+    # strings (ids, aliases) read as high-entropy "secrets" to checkov.
+    return not (rec.get("check_type") == SECRETS and unit.kind in ("plan", "module"))
+
+
+def drift_findings(env: str, region: str, region_prefix: str, drifts: Sequence[Drift],
+                   severity: SeverityMap) -> list[Finding]:
+    """One failed ``INFRA_MANIFEST_DRIFT`` finding per differing object."""
+    return [
+        Finding(
+            check_id=MANIFEST_DRIFT_CHECK,
+            title=(f"{MANIFEST_DRIFT_TITLE}: {d.kind} {d.name} differs"
+                   + (f" at {d.field}" if d.field else "") + f" ({d.detail})"),
+            severity=severity.checks.get(MANIFEST_DRIFT_CHECK, "CRITICAL"),
+            environment=env,
+            region=region,
+            resource=d.resource,
+            file=f"{region_prefix}/{PLAN_JSON}",
+            status="failed",
+            source="plan",
+        )
+        for d in drifts
+    ]
 
 
 def region_findings(
@@ -38,30 +75,41 @@ def region_findings(
     severity: SeverityMap,
     waivers: Sequence[Waiver],
     today: date,
-) -> list[Finding]:
-    """Findings of one region, waivers applied, failed first.
+    extra: Sequence[Finding] = (),
+) -> tuple[list[Finding], list[InlineSkip]]:
+    """Findings of one region, waivers applied, failed first; and its inline skips, each with the
+    waiver that covers it (if any).
 
     ``region_prefix`` is the region directory as findings name it (relative to the project
-    root, or ``<artifacts dir name>/ENV/REGION`` for artifacts kept elsewhere).
+    root, or ``<artifacts dir name>/ENV/REGION`` for artifacts kept elsewhere). ``extra``:
+    findings made by the scan itself (manifest drift).
     """
-    findings: list[Finding] = []
+    findings: list[Finding] = list(extra)
+    skipped: list[InlineSkip] = []
     for unit in units:
         for rec in unit.records or []:
+            if not _wanted(rec, unit):
+                continue
             file = rec.get("file_path") or f"{region_prefix}/{rec.get('input', '')}"
-            findings.append(
-                Finding(
-                    check_id=str(rec["check_id"]),
-                    title=str(rec["title"]),
-                    severity=severity.severity_of(str(rec["check_id"])),
-                    environment=env,
-                    region=region,
-                    resource=str(rec["resource"]),
-                    file=file,
-                    line=rec.get("line") if unit.kind != "plan" or rec.get("file_path") else None,
-                    status="failed" if rec["status"] == "failed" else "passed",
-                    source=SOURCES[unit.kind],
-                )
-            )
+            resource = str(rec["resource"])
+            line = rec.get("line") if unit.kind != "plan" or rec.get("file_path") else None
+            if unit.kind == "module":  # the plan's Karpenter objects, written out by the scan
+                file, resource, line = f"{region_prefix}/{PLAN_JSON}", RESOURCE_PREFIX + resource, None
+            common: dict[str, Any] = {
+                "check_id": str(rec["check_id"]),
+                "title": str(rec["title"]),
+                "severity": severity.severity_of(str(rec["check_id"])),
+                "environment": env,
+                "region": region,
+                "resource": resource,
+                "file": file,
+                "line": line,
+                "source": SOURCES[unit.kind],
+            }
+            if rec["status"] == "skipped":
+                skipped.append(InlineSkip(**common, reason=str(rec.get("skip_reason") or "")))
+            else:
+                findings.append(Finding(**common, status="failed" if rec["status"] == "failed" else "passed"))
     for change in summary.protected_changes if summary else []:
         findings.append(
             Finding(
@@ -79,4 +127,6 @@ def region_findings(
         )
     findings = apply_waivers(findings, waivers, today)
     findings.sort(key=lambda f: (f.status != "failed", f.status != "waived", f.source, f.check_id, f.resource))
-    return findings
+    skipped = waive_skips(skipped, waivers, today)
+    skipped.sort(key=lambda s: (s.source, s.check_id, s.resource, s.file or ""))
+    return findings, skipped

@@ -4,7 +4,9 @@ One checkov process per call, whatever the number of regions: every input that i
 already in the cache (:mod:`toolkit.scan.units`) goes into a single run
 (:mod:`toolkit.adapters.checkov`) with our checks from ``policy/checks``, and the context
 of the environment-dependent rules (:mod:`toolkit.scan.context`). Plans are scanned as a
-prepared copy (:mod:`toolkit.scan.prepare`).
+prepared copy (:mod:`toolkit.scan.prepare`); the Karpenter objects of each plan are compared
+with the rendered manifests and scanned too (:mod:`toolkit.scan.karpenter`). checkov's secrets
+framework reads the HCL, the repository's YAML and each region's rendered inputs.
 
 Severities come from ``policy/severity.yaml`` and waivers from ``policy/waivers.yaml``;
 both are applied after the cache (:mod:`toolkit.scan.mapping`), so editing them never
@@ -14,16 +16,17 @@ re-runs checkov. The result lands in ``.infra/ENV/REGION/findings.json`` (docs/c
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from toolkit.adapters import checkov as checkov_adapter
 from toolkit.adapters.checkov import CheckovProcess
-from toolkit.artifacts.findings import Finding, FindingsDocument
+from toolkit.artifacts.findings import Finding, FindingsDocument, InlineSkip
 from toolkit.artifacts.io import read_artifact, read_artifact_if_present, remove, write_artifact
 from toolkit.artifacts.layout import PLAN_JSON, RegionLayout
 from toolkit.artifacts.summary import Summary
@@ -34,10 +37,11 @@ from toolkit.policy.files import PolicyPaths
 from toolkit.policy.settings import PolicySettings, load_policy_settings
 from toolkit.policy.severity import load_severity_map
 from toolkit.policy.waivers import load_waivers
+from toolkit.scan import karpenter
 from toolkit.scan.context import policy_context, region_context
-from toolkit.scan.mapping import normalise_file, region_findings
+from toolkit.scan.mapping import drift_findings, normalise_file, region_findings
 from toolkit.scan.prepare import prepare_plan
-from toolkit.scan.units import Unit, digest_tree, hcl_files, load_cached, relative, store, unit_key
+from toolkit.scan.units import Unit, digest_tree, hcl_files, load_cached, relative, repo_yaml_files, store, unit_key
 
 Progress = Callable[[str], None]
 
@@ -50,6 +54,7 @@ class ScanResult:
     findings: list[Finding]
     cache_hit: bool  # every unit of this region came from the cache
     checkov_runs: int  # checkov processes started by the call (0 or 1), shared by all regions
+    skipped: list[InlineSkip] = field(default_factory=list)  # inline #checkov:skip, with their waivers
 
     @property
     def failed(self) -> list[Finding]:
@@ -153,17 +158,21 @@ def scan_regions(
     version = checkov_adapter.version()
     check_files = sorted(p for p in paths.checks_dir.rglob("*.py") if "__pycache__" not in p.parts)
     _compile_checks(check_files)
-    checks_digest = hashlib.sha256(
-        (digest_tree(check_files, paths.checks_dir) + settings.model_dump_json()).encode()).hexdigest()
+    knobs = json.dumps(settings.check_context(), sort_keys=True)
+    checks_digest = hashlib.sha256((digest_tree(check_files, paths.checks_dir) + knobs).encode()).hexdigest()
 
     hcl = hcl_files(project_root)
     hcl_digest = digest_tree(hcl, project_root)
     hcl_unit = Unit("hcl", None, project_root, hcl)
     hcl_unit.key = unit_key(hcl_unit, {}, checks_digest, version)
-    units: list[Unit] = [hcl_unit]
+    repo_unit = Unit("repo", None, project_root, repo_yaml_files(project_root))
+    repo_unit.key = unit_key(repo_unit, {}, checks_digest, version)
+    units: list[Unit] = [hcl_unit, repo_unit]
+    module_dir = cache / "module-objects"  # the plans' Karpenter objects, written out to be scanned
+    drifts: dict[str, list[karpenter.Drift]] = {}
     layouts = {region: RegionLayout.of(artifacts_dir, env, region) for region in regions}
     summaries: dict[str, Summary | None] = {}
-    region_units: dict[str, tuple[Unit, Unit]] = {}
+    region_units: dict[str, tuple[Unit, ...]] = {}
     for region, layout in layouts.items():
         if not layout.plan_json.is_file():
             raise UserError(f"{layout.plan_json}: no plan for {env}/{region}; "
@@ -174,10 +183,18 @@ def scan_regions(
             say(f"{env}/{region}: no terraform.tfvars.json with zone_regions: residency rules cannot run")
         plan_unit = Unit("plan", region, layout.root, [layout.plan_json], context=ctx)
         plan_unit.key = unit_key(plan_unit, {"context": ctx, "hcl": hcl_digest}, checks_digest, version)
-        man_unit = Unit("manifests", region, layout.root, layout.manifest_files(), context=ctx)
+        rendered = layout.manifest_files()
+        rendered_inputs = rendered + ([layout.tfvars] if layout.tfvars.is_file() else [])
+        man_unit = Unit("manifests", region, layout.root, rendered_inputs, context=ctx)
         man_unit.key = unit_key(man_unit, {"context": ctx}, checks_digest, version)
-        region_units[region] = (plan_unit, man_unit)
-        units += [plan_unit, man_unit]
+        planned = karpenter.plan_objects(read_artifact(layout.plan_json, TerraformPlan).root)
+        drifts[region] = karpenter.drift(planned, karpenter.manifest_objects(rendered)) if planned else []
+        mod_base = module_dir / f"{env}-{region}"
+        mod_unit = Unit("module", region, mod_base, karpenter.write_module_manifests(planned or {}, mod_base),
+                        context=ctx)
+        mod_unit.key = unit_key(mod_unit, {"context": ctx}, checks_digest, version)
+        region_units[region] = (plan_unit, man_unit, mod_unit)
+        units += [plan_unit, man_unit, mod_unit]
 
     load_cached(units, cache)
     todo = [u for u in units if u.records is None]
@@ -194,7 +211,7 @@ def scan_regions(
     results: dict[str, ScanResult] = {}
     unchecked: list[str] = []
     for region, layout in layouts.items():
-        plan_unit, man_unit = region_units[region]
+        plan_unit, man_unit, mod_unit = region_units[region]
         hcl_checked = bool(hcl_unit.records)
         region_checks = len(plan_unit.records or []) + len(man_unit.records or []) + (1 if hcl_checked else 0)
         if not region_checks or (not plan_unit.records and _planned_resources(layout.plan_json, artifacts_dir)):
@@ -206,17 +223,20 @@ def scan_regions(
         rdir = layout.root
         prefix = relative(rdir, project_root) if rdir.is_relative_to(project_root) else (
             f"{artifacts_dir.name}/{env}/{region}")
-        findings = region_findings(env, region, prefix, [hcl_unit, plan_unit, man_unit], summaries[region],
-                                   severity, waivers, today)
+        findings, skipped = region_findings(
+            env, region, prefix, [hcl_unit, repo_unit, plan_unit, man_unit, mod_unit], summaries[region], severity,
+            waivers, today, extra=drift_findings(env, region, prefix, drifts[region], severity))
         inputs = {PLAN_JSON: sha256_file(layout.plan_json)}
         inputs.update({relative(p, rdir): sha256_file(p) for p in man_unit.files})
-        inputs.update({relative(p, project_root): sha256_file(p) for p in hcl})
+        inputs.update({relative(p, project_root): sha256_file(p) for p in hcl + repo_unit.files})
         summary = summaries[region]
         doc = FindingsDocument(environment=env, region=region, mode=summary.mode if summary else None,
-                               checkov_version=version, inputs=dict(sorted(inputs.items())), findings=findings)
+                               checkov_version=version, inputs=dict(sorted(inputs.items())), findings=findings,
+                               skipped=skipped)
         write_artifact(layout.findings, doc)
-        result = ScanResult(env, region, layout.findings, findings,
-                            cache_hit=all(u.from_cache for u in (hcl_unit, plan_unit, man_unit)), checkov_runs=runs)
+        result = ScanResult(env, region, layout.findings, findings, cache_hit=all(
+            u.from_cache for u in (hcl_unit, repo_unit, plan_unit, man_unit, mod_unit)), checkov_runs=runs,
+            skipped=skipped)
         results[region] = result
         say(f"{env}/{region}: {len(result.failed)} failed, {len(result.waived)} waived, "
             f"{len(result.passed)} passed")

@@ -7,7 +7,12 @@ the checks and the checkov version:
   ``.terraform`` excluded);
 - ``plan`` of a region: its ``plan.json``, the HCL digest (plan findings are mapped to HCL
   file:line) and its context;
-- ``manifests`` of a region: its ``manifests/*.yaml`` and its context.
+- ``repo``: the repository's own YAML (``environments/``, ``controls/``, the CI
+  workflows), for the secrets scan;
+- ``manifests`` of a region: its rendered inputs (``manifests/*.yaml``, ``terraform.tfvars.json``:
+  Karpenter checks and secrets) and its context;
+- ``module`` of a region: the Karpenter objects of its plan (``module.karpenter``'s outputs),
+  written as manifests by the scan (:mod:`toolkit.scan.karpenter`), and its context.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from toolkit.scan.context import RegionContext
 
 HCL_DIRS = ("modules", "terraform")
 HCL_SKIP_DIRS = frozenset({".terraform", "examples", "tests"})
-CACHE_VERSION = "3"
-Kind = Literal["hcl", "plan", "manifests"]
+REPO_YAML_DIRS = ("environments", "controls", ".github")  # not policy/: editing waivers never re-runs checkov
+CACHE_VERSION = "4"  # 4: skipped records, the secrets framework
+Kind = Literal["hcl", "repo", "plan", "manifests", "module"]
 
 
 @dataclass
@@ -72,6 +78,19 @@ def hcl_files(project_root: Path) -> list[Path]:
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = sorted(d for d in dirnames if d not in HCL_SKIP_DIRS and not d.startswith("."))
             files.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".tf"))
+    return files
+
+
+def repo_yaml_files(project_root: Path) -> list[Path]:
+    """The repository's YAML that the secrets scan reads (tests and their fixtures excluded)."""
+    files: list[Path] = []
+    for name in REPO_YAML_DIRS:
+        top = project_root / name
+        if not top.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(d for d in dirnames if d not in HCL_SKIP_DIRS and d != "__pycache__")
+            files.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith((".yaml", ".yml")))
     return files
 
 

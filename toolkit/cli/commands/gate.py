@@ -35,17 +35,23 @@ def _error_decision(env: str | None, fail_on: str, exc: Exception) -> dict[str, 
               help="Where to write JUnit, SARIF, JSON and the PR comment (default ARTIFACTS/gate/ENV/).")
 @click.option("--region", "regions", multiple=True, shell_complete=complete_region,
               help="Only these regions (repeatable); default every region of the environment.")
+@click.option("--base-policy", "base_policy", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The base's policy/ folder (e.g. the merge base's): floors lowered against it are findings, "
+                   "and the PR comment shows the waiver file's changes.")
 @json_option
 @pass_ctx
 def command(ctx: Ctx, env: Given | None, fail_on: str, local_artifacts: Path | None, out_dir: Path | None,
-            regions: tuple[str, ...], json_flag: bool) -> None:
+            regions: tuple[str, ...], base_policy: Path | None, json_flag: bool) -> None:
     """Decide whether a change may merge, from the artifacts of plan and scan.
 
     Exit 1 on any unwaived finding at or above --fail-on, on a destroy or replace of a
     protected type (KMS keys, EKS cluster, state bucket, secrets) without a waiver, on a
-    residency violation, on an expired waiver or a failed region; exit 0 otherwise. Says
-    why in one line. Writes gate-ENV.junit.xml, .sarif (2.1.0), .json and .md (one PR
-    comment covering every region). Works on artifacts produced on other machines.
+    residency violation, on Karpenter objects of the plan that differ from the rendered
+    manifests, on a floor of policy/policy.yaml lowered against --base-policy, on an inline
+    #checkov:skip without a waiver, on a waiver that breaks policy.yaml's waiver_rules, on
+    an expired waiver or a failed region; exit 0 otherwise. Says why in one line. Writes
+    gate-ENV.junit.xml, .sarif (2.1.0), .json and .md (one PR comment covering every region).
+    Works on artifacts produced on other machines.
 
     With --json the decision (as in gate-ENV.json, plus the output paths) is printed on stdout,
     also when the gate fails (exit 1); a gate that cannot judge at all (no artifacts, an
@@ -55,6 +61,8 @@ def command(ctx: Ctx, env: Given | None, fail_on: str, local_artifacts: Path | N
     Examples:
       infra gate --env prod
       infra gate --env prod --fail-on CRITICAL --artifacts downloaded/ --out gate-out/
+      git archive "$(git merge-base HEAD origin/main)" policy | tar -x -C /tmp/base
+      infra gate --env prod --base-policy /tmp/base/policy
     """
     use_json = ctx.use_json(json_flag)
     env_name: str | None = None
@@ -62,7 +70,8 @@ def command(ctx: Ctx, env: Given | None, fail_on: str, local_artifacts: Path | N
         env_name = ctx.env(env)
         artifacts = local_artifacts.resolve() if local_artifacts else ctx.artifacts
         decision, outputs = judge(ctx.project, artifacts, env_name, regions=list(regions),
-                                  fail_on=fail_on.upper(), out_dir=out_dir)
+                                  fail_on=fail_on.upper(), out_dir=out_dir,
+                                  base_policy=base_policy.resolve() if base_policy else None)
     except (InfraError, OSError) as exc:
         if use_json:
             # A gate that cannot judge fails, and says so on stdout too: a CI step reading the

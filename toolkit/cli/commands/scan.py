@@ -49,5 +49,5 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
                        default_severity=default_severity, log=None if use_json else ctx.log)
     if use_json:
         ctx.emit_json({region: {"failed": len(r.failed), "waived": len(r.waived), "passed": len(r.passed),
-                                "cache_hit": r.cache_hit, "findings": str(r.path)}
+                                "skipped": len(r.skipped), "cache_hit": r.cache_hit, "findings": str(r.path)}
                        for region, r in results.items()})
