@@ -81,7 +81,9 @@ def test_ctrl_c_stops_plan_all(tmp_path_factory: pytest.TempPathFactory, tmp_pat
                      "--parallelism", "1")
         first = art / "prod" / PROD[0]
         assert wait_for(lambda d=first, pid=proc.pid: _running(d, pid, ("init", "plan")), 120), f"seed {seed}"
-        time.sleep(rng.uniform(0.0, 4.0))
+        # A random moment of the first region's work (on an idle machine a region plans in a
+        # few seconds, so the window is short; a region that finished first stays "ok").
+        time.sleep(rng.uniform(0.0, 1.0))
         stage = (status(first) or {}).get("stage")
         sent = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)  # Terraform children are in their own sessions: only the toolkit gets it
@@ -91,12 +93,21 @@ def test_ctrl_c_stops_plan_all(tmp_path_factory: pytest.TempPathFactory, tmp_pat
         assert proc.returncode == 130, f"seed {seed}: {err}"
         assert seconds < 20, figures
         states = {r: status(art / "prod" / r) for r in PROD}
-        assert all(s is not None and s["status"] == "interrupted" for s in states.values()), (seed, states)
-        running = states[PROD[0]]
-        assert running is not None and running["stage"] in ("init", "plan", "show")
-        if running["error"].startswith("interrupted: terraform") and "not started" not in running["error"]:
-            assert "Interrupt received." in (first / "plan.log").read_text()  # Terraform's own interrupt
-        for queued in PROD[1:]:
+        assert all(s is not None and s["status"] in ("interrupted", "ok") for s in states.values()), (seed, states)
+        interrupted = [r for r in PROD if states[r]["status"] == "interrupted"]  # type: ignore[index]
+        assert interrupted and interrupted == list(PROD[len(PROD) - len(interrupted):]), (seed, states)  # none after it ran
+        running = states[interrupted[0]]
+        assert running is not None
+        if running["stage"] != "queued":
+            assert running["stage"] in ("init", "plan", "show"), running
+            # Terraform stopped by the signal exits 1 and says so; one that finished its step in
+            # the same instant exits 0 or 2 (plan -detailed-exitcode) and the run stops after it.
+            if running["error"].startswith("interrupted: terraform") and "(exit 1)" in running["error"]:
+                log = art / "prod" / interrupted[0] / "plan.log"
+                text = log.read_text()  # Terraform's own interrupt, in plan or during init
+                assert any(m in text for m in ("Interrupt received.", "canceled by an interrupt signal",
+                                               "interrupted before Terraform started")), text[-500:]
+        for queued in interrupted[1:]:
             assert states[queued]["stage"] == "queued", states[queued]  # type: ignore[index]
             assert not (art / "prod" / queued / "plan.log").exists()  # never started
         assert not _children_gone(art), f"seed {seed}"
@@ -121,8 +132,9 @@ def test_sigkill_then_rerun_recovers(tmp_path_factory: pytest.TempPathFactory, t
         rdir = art / ENV / REGION
         proc = start(project, art, cache, *args)
         assert wait_for(lambda d=rdir, pid=proc.pid: _running(d, pid, KILL_STAGES), 120), f"seed {seed}"
-        time.sleep(rng.uniform(0.0, 6.0))
+        time.sleep(rng.uniform(0.0, 1.0))
         stage = (status(rdir) or {}).get("stage")
+        assert proc.poll() is None, f"seed {seed}: the run ended before the kill ({stage}): nothing tested"
         proc.kill()
         proc.communicate(timeout=30)
         figures.append(f"killed at {stage}")

@@ -24,4 +24,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    try:
+        raise SystemExit(main(sys.argv[1:]))
+    except KeyboardInterrupt:  # the interrupt came while the library was still loading
+        print("interrupted before Terraform started", file=sys.stderr)
+        raise SystemExit(130) from None
