@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,7 @@ _SOCKET_NAME = "provider.sock"
 
 
 _OWNER_FILE = "owner.pid"
+_HALF_MADE_SECONDS = 60.0
 
 
 def _alive(pid: int) -> bool:
@@ -70,9 +72,11 @@ def remove_stale_socket_dirs(base: Path) -> list[Path]:
         try:
             owner = int((path / _OWNER_FILE).read_text().strip())
         except (OSError, ValueError):
-            owner = 0  # no owner recorded: older than this check, or half-made
+            owner = 0  # no owner recorded yet: being made right now by a parallel run, or left half-made
         if owner and _alive(owner):
             continue
+        if not owner and time.time() - path.stat().st_mtime < _HALF_MADE_SECONDS:
+            continue  # another region of this run (or another run) is creating it this instant
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed

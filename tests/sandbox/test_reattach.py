@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import grpc
@@ -182,15 +183,19 @@ def test_socket_dirs_of_dead_processes_are_removed_at_start(sandbox: SandboxInst
     (stale / "provider.sock").write_text("")
     orphan = base / "reattach-noowner1"
     orphan.mkdir(mode=0o700)
+    os.utime(orphan, (time.time() - 120, time.time() - 120))  # half-made long ago: stale
+    fresh = base / "reattach-beingmade"
+    fresh.mkdir(mode=0o700)  # no owner yet, just created (a parallel region): kept
     live = base / "reattach-liveowner"
     live.mkdir(mode=0o700)
     (live / "owner.pid").write_text(f"{os.getpid()}\n")
     try:
         assert sorted(remove_stale_socket_dirs(base)) == sorted([stale, orphan])
-        assert not stale.exists() and not orphan.exists() and live.is_dir()
+        assert not stale.exists() and not orphan.exists() and live.is_dir() and fresh.is_dir()
         with reattached_provider(sandbox) as env:
             assert env[REATTACH_ENV]
         assert live.is_dir()  # another live run's directory is left alone
-        assert not [p for p in base.glob("reattach-*") if p != live]  # ours is gone after use
+        assert not [p for p in base.glob("reattach-*") if p not in (live, fresh)]  # ours is gone after use
     finally:
         shutil.rmtree(live, ignore_errors=True)
+        shutil.rmtree(fresh, ignore_errors=True)
