@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -165,16 +166,35 @@ def test_two_plans_of_one_region_at_once(tmp_path_factory: pytest.TempPathFactor
             first = start(project, art, cache, *plan_args())
             assert wait_for(lambda pid=first.pid: (status(rdir) or {}).get("pid") == pid
                             and (status(rdir) or {}).get("status") == "ok", 240), f"seed {seed}"
-        else:  # `--all` locks us-east for both regions' plans: the second run surely starts meanwhile
+        else:  # `--all` locks us-east for both regions' plans
             first = start(project, art, cache, "plan", "--all", "--env", ENV, "--sandbox", "--no-scan",
                           "--parallelism", "1")
             assert wait_for(lambda pid=first.pid: lock_file.is_file()
                             and f'"pid": {pid}'.encode() in lock_file.read_bytes(), 120), f"seed {seed}"
-            time.sleep(rng.uniform(0.0, 4.0))
+            time.sleep(rng.uniform(0.0, 0.5))
+        # The first run is frozen while it holds the lock, so the second surely meets it however fast this
+        # machine plans (a fast CI runner once finished both regions inside a random sleep).
+        os.killpg(first.pid, signal.SIGSTOP)
+        assert first.poll() is None and f'"pid": {first.pid}'.encode() in lock_file.read_bytes(), \
+            f"seed {seed}, {trial}: the first run no longer held the lock when it was paused"
         extra = ("--no-scan", "--lock-timeout", "5m") if trial == "waits" else ("--no-scan",)
         started = time.monotonic()
         second = start(project, art, cache, *plan_args(*extra))
-        code2, err2 = _wait(second)
+        if trial == "waits":
+            err_lines: list[str] = []
+            reader = threading.Thread(target=lambda: err_lines.extend(second.stderr or []), daemon=True)
+            reader.start()
+            waiting = wait_for(lambda: any("waiting up to" in line for line in err_lines), 120)
+            os.killpg(first.pid, signal.SIGCONT)
+            assert waiting, f"seed {seed}: the second run never waited: {err_lines}"
+            code2 = second.wait(timeout=300)
+            reader.join(30)
+            err2 = "".join(err_lines)
+        else:
+            try:
+                code2, err2 = _wait(second)
+            finally:
+                os.killpg(first.pid, signal.SIGCONT)
         seconds = time.monotonic() - started
         code1, err1 = _wait(first)
         assert code1 == 0, f"seed {seed}, {trial}: {err1}"
