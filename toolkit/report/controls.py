@@ -48,6 +48,7 @@ def evaluate(control: Control, ri: RegionInputs, today: dt.date,
     checks = set(control.checks)
     in_scope_kinds = set(control.applies_to)
     objects = {o.resource: o for o in ri.manifests if o.kind in in_scope_kinds}
+    module_objects = {o.resource: o for o in ri.module_objects if o.kind in in_scope_kinds}
     evidence: list[Evidence] = []
     expired: list[str] = []
     for f in sorted((f for f in ri.findings.findings if f.check_id in checks),
@@ -56,7 +57,7 @@ def evaluate(control: Control, ri: RegionInputs, today: dt.date,
         if f.status == "waived" and effective == "failed":
             expired.append(f.waiver.id if f.waiver else f"{f.check_id} on {f.resource}")
         file, line, scanned = _where(f, locator)
-        obj = objects.get(f.resource) if f.source == "manifest" else None
+        obj = objects.get(f.resource) if f.source == "manifest" else module_objects.get(f.resource)
         detail = None
         if obj is not None and obj.kind == "EC2NodeClass":
             at = f" (line {obj.volumes_line})" if obj.volumes_line else ""

@@ -19,7 +19,7 @@ from toolkit.artifacts.layout import RegionLayout
 from toolkit.artifacts.summary import Summary
 from toolkit.artifacts.terraform import TerraformPlan, TfVars, read_plan_sha256
 from toolkit.errors import UserError
-from toolkit.report.locate import ManifestObject, manifest_objects
+from toolkit.report.locate import ManifestObject, manifest_objects, plan_objects
 
 
 @dataclass
@@ -34,6 +34,7 @@ class RegionInputs:
     secrets: set[str] = field(default_factory=set)
     plan: dict[str, Any] | None = None
     manifests: list[ManifestObject] = field(default_factory=list)
+    module_objects: list[ManifestObject] = field(default_factory=list)  # the plan's Karpenter objects
 
     @property
     def directory(self) -> Path:
@@ -101,8 +102,9 @@ def load_region(environment: str, region: str, directory: Path, *,
     secrets = sensitive_values(plan.root) if plan is not None else set()
     files = layout.manifest_files()
     manifests = manifest_objects(files, {f: _shown(f, bases) for f in files})
+    module_objects = plan_objects(plan.root, _shown(layout.plan_json, bases)) if plan is not None else []
     return RegionInputs(environment, region, layout, summary, findings, plan_sha, tfvars, secrets,
-                        plan.root if plan is not None else None, manifests)
+                        plan.root if plan is not None else None, manifests, module_objects)
 
 
 def sensitive_values(plan: Any) -> set[str]:

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from toolkit.artifacts.findings import Finding
+from toolkit.scan import karpenter
 
 STACK_DIR = "terraform"  # the root stack, relative to the project root
 _BLOCK = re.compile(r'^\s*(resource|data)\s+"([A-Za-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"')
@@ -173,10 +174,11 @@ class ManifestObject:
     line: int
     volumes_line: int | None = None
     volumes: tuple[Volume, ...] = ()
+    prefix: str = ""  # "module.karpenter/" for the plan's objects, as the scan names them
 
     @property
     def resource(self) -> str:
-        return f"{self.kind}.default.{self.name}"
+        return f"{self.prefix}{self.kind}.default.{self.name}"
 
     def volumes_text(self) -> str:
         if not self.volumes:
@@ -227,21 +229,41 @@ def manifest_objects(files: Iterable[Path], shown_as: Mapping[Path, str]) -> lis
     out: list[ManifestObject] = []
     for path in files:
         try:
-            docs = list(yaml.compose_all(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
             continue
-        for doc in docs:
-            kind = _scalar(_get(doc, "kind")[0])
-            name = _scalar(_get(_get(doc, "metadata")[0], "name")[0])
-            if not isinstance(kind, str) or not isinstance(name, str) or doc is None:
-                continue
-            volumes: list[Volume] = []
-            volumes_line = None
-            if kind == "EC2NodeClass":
-                mappings, volumes_line = _get(_get(doc, "spec")[0], "blockDeviceMappings")
-                if isinstance(mappings, yaml.SequenceNode):
-                    volumes = [v for v in (_volume(m) for m in mappings.value) if v is not None]
-            out.append(ManifestObject(kind=kind, name=name, file=shown_as.get(path, path.name),
-                                      line=doc.start_mark.line + 1, volumes_line=volumes_line,
-                                      volumes=tuple(volumes)))
+        out += _objects(text, shown_as.get(path, path.name))
+    return out
+
+
+def plan_objects(plan: Any, file: str) -> list[ManifestObject]:
+    """The Karpenter objects the plan's ``module.karpenter`` outputs (what reaches the cluster),
+    named as the scan names its findings on them; ``file`` is where the module builds them."""
+    objects = karpenter.plan_objects(plan) if isinstance(plan, dict) else None
+    docs = [o for kind_objects in (objects or {}).values() for o in kind_objects or []]
+    if not docs:
+        return []
+    return _objects(yaml.safe_dump_all(docs, sort_keys=False), file, prefix=karpenter.RESOURCE_PREFIX)
+
+
+def _objects(text: str, file: str, prefix: str = "") -> list[ManifestObject]:
+    try:
+        docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return []
+    out: list[ManifestObject] = []
+    for doc in docs:
+        kind = _scalar(_get(doc, "kind")[0])
+        name = _scalar(_get(_get(doc, "metadata")[0], "name")[0])
+        if not isinstance(kind, str) or not isinstance(name, str) or doc is None:
+            continue
+        volumes: list[Volume] = []
+        volumes_line = None
+        if kind == "EC2NodeClass":
+            mappings, volumes_line = _get(_get(doc, "spec")[0], "blockDeviceMappings")
+            if isinstance(mappings, yaml.SequenceNode):
+                volumes = [v for v in (_volume(m) for m in mappings.value) if v is not None]
+        out.append(ManifestObject(kind=kind, name=name, file=file, line=doc.start_mark.line + 1,
+                                  volumes_line=volumes_line if not prefix else None, volumes=tuple(volumes),
+                                  prefix=prefix))
     return out

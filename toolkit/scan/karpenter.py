@@ -15,6 +15,7 @@ The manifests a scan reads (``manifests/*.yaml``) are rendered from the settings
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,35 @@ def plan_objects(plan: Json) -> dict[str, list[Json] | None] | None:
         value = (outputs.get(name) or {}).get("value")
         out[kind] = [o for o in value if isinstance(o, dict)] if isinstance(value, list) else None
     return out
+
+
+def object_sources(project_root: Path, plan: Json) -> dict[str, tuple[str, int]]:
+    """kind -> (file relative to ``project_root``, line) where ``modules/karpenter`` builds the
+    objects: the ``locals`` entry its output names (``value = local.nodepools``), or the output
+    itself. Findings on the plan's objects point there, at our module's HCL."""
+    calls = ((plan.get("configuration") or {}).get("root_module") or {}).get("module_calls") or {}
+    call = calls.get("karpenter") or {}
+    source = str(call.get("source") or "../modules/karpenter")
+    if not source.startswith(("./", "../")):  # a registry or git module: not in this repository
+        return {}
+    module_dir = (project_root / "terraform" / source).resolve()
+    if not module_dir.is_relative_to(project_root.resolve()) or not module_dir.is_dir():
+        return {}
+    outputs = ((call.get("module") or {}).get("outputs")) or {}
+    texts = {f: f.read_text(encoding="utf-8", errors="replace").splitlines() for f in sorted(module_dir.glob("*.tf"))}
+    found: dict[str, tuple[str, int]] = {}
+    for kind, (root_output, _file) in OUTPUTS.items():
+        name = root_output.removeprefix("karpenter_")
+        refs = ((outputs.get(name) or {}).get("expression") or {}).get("references") or []
+        local = next((r.removeprefix("local.") for r in refs if str(r).startswith("local.")), name)
+        patterns = (re.compile(rf"^\s*{re.escape(local)}\s*="), re.compile(rf'^\s*output\s+"{re.escape(name)}"'))
+        for pattern in patterns:
+            hit = next(((f, i) for f, lines in texts.items() for i, line in enumerate(lines, 1)
+                        if pattern.match(line)), None)
+            if hit:
+                found[kind] = (hit[0].relative_to(project_root.resolve()).as_posix(), hit[1])
+                break
+    return found
 
 
 def manifest_objects(files: Sequence[Path]) -> dict[str, list[Json]]:

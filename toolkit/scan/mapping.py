@@ -3,7 +3,7 @@ inline skips, waivers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -76,14 +76,17 @@ def region_findings(
     waivers: Sequence[Waiver],
     today: date,
     extra: Sequence[Finding] = (),
+    module_sources: Mapping[str, tuple[str, int | None]] | None = None,
 ) -> tuple[list[Finding], list[InlineSkip]]:
     """Findings of one region, waivers applied, failed first; and its inline skips, each with the
     waiver that covers it (if any).
 
     ``region_prefix`` is the region directory as findings name it (relative to the project
     root, or ``<artifacts dir name>/ENV/REGION`` for artifacts kept elsewhere). ``extra``:
-    findings made by the scan itself (manifest drift).
+    findings made by the scan itself (manifest drift). ``module_sources``: kind -> (file, line)
+    where ``modules/karpenter`` builds the plan's Karpenter objects (findings on them point there).
     """
+    module_sources = module_sources or {}
     findings: list[Finding] = list(extra)
     skipped: list[InlineSkip] = []
     for unit in units:
@@ -94,7 +97,9 @@ def region_findings(
             resource = str(rec["resource"])
             line = rec.get("line") if unit.kind != "plan" or rec.get("file_path") else None
             if unit.kind == "module":  # the plan's Karpenter objects, written out by the scan
-                file, resource, line = f"{region_prefix}/{PLAN_JSON}", RESOURCE_PREFIX + resource, None
+                kind = resource.split(".", 1)[0]
+                file, line = module_sources.get(kind, (f"{region_prefix}/{PLAN_JSON}", None))
+                resource = RESOURCE_PREFIX + resource
             common: dict[str, Any] = {
                 "check_id": str(rec["check_id"]),
                 "title": str(rec["title"]),

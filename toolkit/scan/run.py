@@ -170,6 +170,7 @@ def scan_regions(
     units: list[Unit] = [hcl_unit, repo_unit]
     module_dir = cache / "module-objects"  # the plans' Karpenter objects, written out to be scanned
     drifts: dict[str, list[karpenter.Drift]] = {}
+    module_sources: dict[str, dict[str, tuple[str, int]]] = {}
     layouts = {region: RegionLayout.of(artifacts_dir, env, region) for region in regions}
     summaries: dict[str, Summary | None] = {}
     region_units: dict[str, tuple[Unit, ...]] = {}
@@ -187,7 +188,9 @@ def scan_regions(
         rendered_inputs = rendered + ([layout.tfvars] if layout.tfvars.is_file() else [])
         man_unit = Unit("manifests", region, layout.root, rendered_inputs, context=ctx)
         man_unit.key = unit_key(man_unit, {"context": ctx}, checks_digest, version)
-        planned = karpenter.plan_objects(read_artifact(layout.plan_json, TerraformPlan).root)
+        plan_doc = read_artifact(layout.plan_json, TerraformPlan).root
+        planned = karpenter.plan_objects(plan_doc)
+        module_sources[region] = karpenter.object_sources(project_root, plan_doc)
         drifts[region] = karpenter.drift(planned, karpenter.manifest_objects(rendered)) if planned else []
         mod_base = module_dir / f"{env}-{region}"
         mod_unit = Unit("module", region, mod_base, karpenter.write_module_manifests(planned or {}, mod_base),
@@ -225,7 +228,8 @@ def scan_regions(
             f"{artifacts_dir.name}/{env}/{region}")
         findings, skipped = region_findings(
             env, region, prefix, [hcl_unit, repo_unit, plan_unit, man_unit, mod_unit], summaries[region], severity,
-            waivers, today, extra=drift_findings(env, region, prefix, drifts[region], severity))
+            waivers, today, extra=drift_findings(env, region, prefix, drifts[region], severity),
+            module_sources=module_sources[region])
         inputs = {PLAN_JSON: sha256_file(layout.plan_json)}
         inputs.update({relative(p, rdir): sha256_file(p) for p in man_unit.files})
         inputs.update({relative(p, project_root): sha256_file(p) for p in hcl + repo_unit.files})
