@@ -142,7 +142,10 @@ locals {
               { key = "karpenter.sh/capacity-type", operator = "In", values = local.variants[name].types },
               { key = "kubernetes.io/os", operator = "In", values = ["linux"] },
             ],
-            local.pools[local.variants[name].pool].gpu ? [{ key = "karpenter.k8s.aws/instance-gpu-count", operator = "Gt", values = ["0"] }] : [],
+            local.pools[local.variants[name].pool].gpu ? [
+              { key = "karpenter.k8s.aws/instance-gpu-count", operator = "Gt", values = ["0"] },
+              { key = "karpenter.k8s.aws/instance-gpu-manufacturer", operator = "In", values = ["nvidia"] },
+            ] : [],
             local.variants[name].spread != null ? [{ key = "capacity-spread", operator = "In", values = local.variants[name].spread }] : [],
           )
           taints = length(local.pools[local.variants[name].pool].taints) == 0 ? null : [

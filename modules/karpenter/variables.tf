@@ -151,6 +151,18 @@ variable "karpenter" {
     error_message = "karpenter.pools.*.instance_families: expected one or more EC2 instance families such as m6i or g6e."
   }
 
+  # Neuron families (AWS Inferentia, Trainium) in any pool; families of a GPU pool that are
+  # not NVIDIA GPU families (tables in main.tf). The messages name the families.
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : alltrue([for f in p.instance_families : !contains(keys(local.neuron_families), f)])])
+    error_message = "karpenter.pools.*.instance_families: neuron pools (AWS Inferentia, Trainium) are not supported yet; Neuron: ${join(", ", distinct(flatten([for k, p in var.karpenter.pools : [for f in p.instance_families : f if contains(keys(local.neuron_families), f)]])))}."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !p.gpu || alltrue([for f in p.instance_families : contains(local.nvidia_gpu_families, f)])])
+    error_message = "karpenter.pools.*.instance_families: a GPU pool takes NVIDIA GPU families only (such as g6e or p5); not NVIDIA: ${join(", ", [for f in distinct(flatten([for k, p in var.karpenter.pools : [for f in p.instance_families : f if !contains(local.nvidia_gpu_families, f)] if p.gpu])) : "${f} (${lookup(local.accelerator_kinds, f, "no GPU")})"])}."
+  }
+
   validation {
     condition     = alltrue([for k, p in var.karpenter.pools : contains(["spot-first", "on-demand-baseline", "ratio", "on-demand", "spot"], p.capacity_mix.policy)])
     error_message = "karpenter.pools.*.capacity_mix.policy: expected one of spot-first, on-demand-baseline, ratio, on-demand, spot."

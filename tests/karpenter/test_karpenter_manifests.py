@@ -81,6 +81,15 @@ def test_gpu_nodepools_carry_taint_gpu_requirement_limit_and_label() -> None:
     assert training["spec"]["disruption"]["budgets"][0] == {"nodes": "0", "schedule": "0 7 * * 1-5", "duration": "12h"}
 
 
+def test_gpu_nodepools_launch_nvidia_gpus_only() -> None:
+    built = karpenter.build_manifests(PROD)
+    nvidia = {"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": ["nvidia"]}
+    for np in built["nodepools"]:
+        gpu = np["metadata"]["name"].startswith("gpu-")
+        assert requirement(np, "karpenter.k8s.aws/instance-gpu-manufacturer") == (nvidia if gpu else None)
+        assert karpenter.validate_manifest(np) == []
+
+
 def test_nodeclasses_are_hardened_and_use_the_region_ebs_alias() -> None:
     built = karpenter.build_manifests(PROD)
     alias = "arn:aws:kms:us-east-1:123456789012:alias/prod-us-east-ebs"

@@ -136,6 +136,18 @@ CASES: list[Case] = [
         **gpu(taints=[{**GPU_TAINT, "effect": "PreferNoSchedule"}])),
     bad("gpu-without-gpu-limit", "a GPU pool needs limits.gpu (a cap on nvidia.com/gpu)",
         **gpu(limits={"cpu": 100, "memory_gi": 400})),
+    # ---------------------------------------------------------------- GPU pools are NVIDIA pools
+    ok("gpu-nvidia-families", **gpu(instance_families=["g5", "g6", "g6e", "p4d", "p5", "p5en", "p6-b200", "gr6"])),
+    ok("cpu-pool-amd-family", instance_families=["g4ad"]),  # no gpu: the NVIDIA rule does not apply
+    bad("gpu-amd-family", "a GPU pool takes NVIDIA GPU families only (such as g6e or p5); not NVIDIA: g4ad (AMD GPU)",
+        **gpu(instance_families=["g4ad"])),
+    bad("gpu-cpu-family", "not NVIDIA: m6i (no GPU), c7i (no GPU)", **gpu(instance_families=["g6e", "m6i", "c7i"])),
+    bad("gpu-fpga-family", "not NVIDIA: f2 (FPGA)", **gpu(instance_families=["f2", "g5"])),
+    bad("gpu-inferentia", "neuron pools (AWS Inferentia, Trainium) are not supported yet; Neuron: inf2",
+        **gpu(instance_families=["inf2"])),
+    bad("gpu-trainium", "are not supported yet; Neuron: trn1, trn2", **gpu(instance_families=["trn1", "trn2", "p5"])),
+    bad("cpu-pool-trainium", "neuron pools (AWS Inferentia, Trainium) are not supported yet; Neuron: trn1n",
+        instance_families=["m6i", "trn1n"]),
     # ---------------------------------------------------------------- node class, taints and labels
     ok("ami-bottlerocket-pinned", ami_alias="bottlerocket@v1.40.0"),
     ok("ami-al2023-pinned", ami_alias="al2023@v20250701"),

@@ -18,6 +18,13 @@ Decisions the rules encode (docs/contracts.md, POOL):
   ``limits.gpu``). Other policies ignore the baselines.
 - ``weight`` is a whole number 0..100; 0 leaves the NodePool without a weight (the CRD's
   weight is 1..100, so 0 means "lowest priority", not "weight 0").
+- GPU pools are NVIDIA pools: every family is one of :data:`NVIDIA_GPU_FAMILIES` (AMD, FPGA
+  and CPU families are rejected, naming the family); AWS Neuron families (Inferentia,
+  Trainium) are rejected in every pool: neuron pools are not supported yet.
+
+The family tables below are facts about EC2 instance families; their HCL twins are the
+locals of ``modules/karpenter/main.tf`` (a test keeps them equal) and the module README
+("Family tables") cites the sources.
 """
 
 from __future__ import annotations
@@ -41,6 +48,35 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 SPREAD_MAX_BUCKETS = 20
 EPS = 1e-9
 
+# --------------------------------------------------------------------------- family tables
+# Sources (module README, "Family tables"): the EC2 instance type guide (accelerated computing:
+# GPU manufacturer, EFA, instance store) and eksctl's table generated from EC2
+# DescribeInstanceTypes (pkg/utils/instance/instance_types.go: NvidiaGPUSupported, EFASupported,
+# InstanceStorageSupported, NeuronSupported).
+
+# Families whose GPUs are NVIDIA (nvidia.com/gpu from the NVIDIA device plugin).
+NVIDIA_GPU_FAMILIES: tuple[str, ...] = (
+    "g4dn", "g5", "g5g", "g6", "g6e", "g6f", "g7", "g7e", "gr6", "gr6f",
+    "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+)
+# AWS Neuron families (aws.amazon.com/neuron, not nvidia.com/gpu): not supported in any pool yet.
+NEURON_FAMILIES: dict[str, str] = {
+    "inf1": "AWS Inferentia", "inf2": "AWS Inferentia",
+    "trn1": "AWS Trainium", "trn1n": "AWS Trainium", "trn2": "AWS Trainium",
+}
+# Other accelerated families that are not NVIDIA GPUs, with what they carry (for messages).
+OTHER_ACCELERATOR_FAMILIES: dict[str, str] = {
+    "g4ad": "AMD GPU", "dl1": "Intel Gaudi", "dl2q": "Qualcomm AI 100",
+    "f1": "FPGA", "f2": "FPGA", "vt1": "Xilinx media accelerator",
+}
+GPU_MANUFACTURER = "nvidia"
+
+
+def family_kind(family: str) -> str:
+    """What a family that is not an NVIDIA GPU family carries ("AMD GPU", "no GPU" ...)."""
+    return {**OTHER_ACCELERATOR_FAMILIES, **NEURON_FAMILIES}.get(family, "no GPU")
+
+
 CHART_VERSION_RE = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 FAMILY_RE = r"^[a-z][a-z0-9-]*$"
 AMI_ALIAS_RE = r"^(al2023|bottlerocket)@(latest|v[0-9][0-9.]*)$"
@@ -62,6 +98,8 @@ MESSAGES: dict[str, str] = {
     "min_on_demand_share": "expected a number between 0 and 1",
     "pools": "expected at least one pool",
     "pools.*.instance_families": "expected one or more EC2 instance families such as m6i or g6e",
+    "pools.*.instance_families/gpu": "a GPU pool takes NVIDIA GPU families only (such as g6e or p5)",
+    "pools.*.instance_families/neuron": "neuron pools (AWS Inferentia, Trainium) are not supported yet",
     "pools.*.capacity_mix": "policy on-demand-baseline needs baseline_cpu or baseline_gpu",
     "pools.*.capacity_mix.policy": "expected one of " + ", ".join(POLICIES),
     "pools.*.capacity_mix.spot_share": "expected a number between 0 and 1",
@@ -199,6 +237,15 @@ class Pool(Strict):
     def _rules(self) -> Pool:
         """The rules across fields, first failure wins (each has a twin in variables.tf)."""
         mix, limits = self.capacity_mix, self.limits
+        neuron = [f for f in dict.fromkeys(self.instance_families) if f in NEURON_FAMILIES]
+        if neuron:
+            raise problem(f"{M['pools.*.instance_families/neuron']}; Neuron: {', '.join(neuron)}",
+                          "instance_families")
+        if self.gpu:
+            other = [f for f in dict.fromkeys(self.instance_families) if f not in NVIDIA_GPU_FAMILIES]
+            if other:
+                named = ", ".join(f"{f} ({family_kind(f)})" for f in other)
+                raise problem(f"{M['pools.*.instance_families/gpu']}; not NVIDIA: {named}", "instance_families")
         if self.gpu and not any(t.key == GPU_TAINT_KEY and t.effect == "NoSchedule" for t in self.taints):
             raise problem(M["pools.*.taints/gpu"], "taints")
         if self.gpu and limits.gpu is None:

@@ -737,3 +737,47 @@ run "termination_grace_period_format" {
 
   expect_failures = [var.karpenter]
 }
+
+run "gpu_not_nvidia" {
+  # a GPU pool takes NVIDIA GPU families only (AMD g4ad here)
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g4ad"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "neuron_family" {
+  # neuron families are rejected in every pool
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i", "trn1"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}

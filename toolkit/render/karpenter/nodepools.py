@@ -30,7 +30,7 @@ from toolkit.render.karpenter.common import (
     SPREAD_LABEL,
     Json,
 )
-from toolkit.settings.pools import CapacityMix, Pool, spread_buckets
+from toolkit.settings.pools import GPU_MANUFACTURER, CapacityMix, Pool, spread_buckets
 
 Amounts = dict[str, int]  # cpu, memory_gi and (when set) gpu
 
@@ -126,6 +126,8 @@ def nodepool(pname: str, pool: Pool, variant: Variant) -> Json:
     ]
     if pool.gpu:
         requirements.append({"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]})
+        requirements.append({"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In",
+                             "values": [GPU_MANUFACTURER]})
     if variant.spread is not None:
         requirements.append({"key": SPREAD_LABEL, "operator": "In", "values": list(variant.spread)})
     labels: dict[str, str] = dict(pool.labels)
