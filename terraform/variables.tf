@@ -166,6 +166,12 @@ variable "karpenter" {
       })), [{ nodes = "10%", schedule = null, duration = null, reasons = [] }])
       root_volume_gi           = optional(number, 100)
       termination_grace_period = optional(string)
+      zones                    = optional(list(string))
+      capacity_reservations = optional(list(object({
+        id    = optional(string)
+        tags  = optional(map(string))
+        owner = optional(string)
+      })), [])
     }))
   })
 }

@@ -112,6 +112,12 @@ variable "karpenter" {
       })), [{ nodes = "10%", schedule = null, duration = null, reasons = [] }])
       root_volume_gi           = optional(number, 100)
       termination_grace_period = optional(string)
+      zones                    = optional(list(string))
+      capacity_reservations = optional(list(object({
+        id    = optional(string)
+        tags  = optional(map(string))
+        owner = optional(string)
+      })), [])
     }))
   })
 
@@ -328,6 +334,56 @@ variable "karpenter" {
   validation {
     condition     = alltrue([for k, p in var.karpenter.pools : p.termination_grace_period == null || can(regex("^([0-9]+(s|m|h))+$", p.termination_grace_period))])
     error_message = "karpenter.pools.*.termination_grace_period: expected a duration such as 24h, or null."
+  }
+
+  # Zones: availability zones of var.region, each at most once.
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : p.zones == null || try(
+      length(p.zones) > 0 && length(distinct(p.zones)) == length(p.zones) && alltrue([for z in p.zones : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$", z))]),
+    false)])
+    error_message = "karpenter.pools.*.zones: expected one or more distinct availability zones such as us-east-1a."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for k, p in var.karpenter.pools : [for z in coalesce(p.zones, []) : substr(z, 0, max(length(z) - 1, 0)) == var.region]]))
+    error_message = "karpenter.pools.*.zones: expected availability zones of the stack's region ${var.region}, got ${join(", ", flatten([for k, p in var.karpenter.pools : [for z in coalesce(p.zones, []) : z if substr(z, 0, max(length(z) - 1, 0)) != var.region]]))}."
+  }
+
+  # Capacity reservations: terms by id, or by tags with an optional owner (CRD limits: 30
+  # terms, 20 tags a term, no empty keys or values).
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : length(p.capacity_reservations) <= 30])
+    error_message = "karpenter.pools.*.capacity_reservations: expected at most 30 capacity reservation selector terms."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.capacity_reservations :
+      (t.id == null) != (t.tags == null) && !(t.id != null && t.owner != null)
+    ]]))
+    error_message = "karpenter.pools.*.capacity_reservations[*]: expected a term with id or tags (not both); owner goes with tags."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.capacity_reservations :
+      t.id == null || can(regex("^cr-[0-9a-z]+$", t.id))
+    ]]))
+    error_message = "karpenter.pools.*.capacity_reservations[*].id: expected a capacity reservation id such as cr-0123456789abcdef0."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.capacity_reservations :
+      t.tags == null || try(length(t.tags) >= 1 && length(t.tags) <= 20 && alltrue([for tk, tv in t.tags :
+        length(tk) >= 1 && length(tk) <= 128 && length(tv) >= 1 && length(tv) <= 256
+      ]), false)
+    ]]))
+    error_message = "karpenter.pools.*.capacity_reservations[*].tags: expected 1 to 20 tags with non-empty keys of at most 128 characters and non-empty values of at most 256 (* matches any)."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.capacity_reservations :
+      t.owner == null || can(regex("^[0-9]{12}$", t.owner))
+    ]]))
+    error_message = "karpenter.pools.*.capacity_reservations[*].owner: expected the 12-digit id of the account that owns the reservations."
   }
 
   # The on-demand share a policy guarantees: on-demand 1, spot and spot-first 0, ratio

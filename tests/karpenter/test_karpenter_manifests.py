@@ -220,6 +220,72 @@ def test_spot_first_is_one_pool_with_both_capacity_types() -> None:
     assert "weight" not in batch["spec"] and "budgets" not in batch["spec"]["disruption"]
 
 
+# ------------------------------------------------------------------ reserved capacity and zones
+
+
+RESERVATIONS = [{"id": "cr-0123456789abcdef0"}, {"tags": {"block": "p5-training"}, "owner": "210987654321"}]
+
+
+def reserved(pool: str, **mix: Any) -> dict[str, list[dict[str, Any]]]:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["min_on_demand_share"] = 0
+    data["karpenter"]["pools"][pool]["capacity_reservations"] = RESERVATIONS
+    data["karpenter"]["pools"][pool]["zones"] = ["us-east-1b"]
+    data["karpenter"]["pools"][pool]["capacity_mix"].update(mix)
+    return karpenter.build_manifests(data)
+
+
+def test_reserved_pool_adds_reserved_and_selects_its_reservations() -> None:
+    built = reserved("gpu-training")
+    training = nodepool(built, "gpu-training")
+    assert requirement(training, karpenter.CAPACITY_TYPE)["values"] == ["on-demand", "reserved"]  # type: ignore[index]
+    assert training["metadata"]["annotations"] == {"infra.platform/capacity-order": "reserved,on-demand"}
+    assert requirement(training, "topology.kubernetes.io/zone") == {
+        "key": "topology.kubernetes.io/zone", "operator": "In", "values": ["us-east-1b"]}
+    nc = next(o for o in built["ec2nodeclasses"] if o["metadata"]["name"] == "gpu-training")
+    assert nc["spec"]["capacityReservationSelectorTerms"] == [
+        {"id": "cr-0123456789abcdef0"}, {"tags": {"block": "p5-training"}, "ownerID": "210987654321"}]
+    # the other pools are as before: no reserved type, no annotation, no terms
+    for np in built["nodepools"]:
+        if np is not training:
+            assert "reserved" not in requirement(np, karpenter.CAPACITY_TYPE)["values"]  # type: ignore[index]
+            assert "annotations" not in np["metadata"]
+    assert all("capacityReservationSelectorTerms" not in o["spec"] for o in built["ec2nodeclasses"] if o is not nc)
+    for obj in built["nodepools"] + built["ec2nodeclasses"]:
+        assert karpenter.validate_manifest(obj) == [], obj["metadata"]["name"]
+
+
+@pytest.mark.parametrize("mix, names, types, order", [
+    ({"policy": "on-demand"}, ["general"], [["on-demand", "reserved"]], ["reserved,on-demand"]),
+    ({"policy": "spot"}, ["general"], [["reserved", "spot"]], ["reserved,spot"]),
+    ({"policy": "spot-first"}, ["general"], [["on-demand", "reserved", "spot"]], ["reserved,spot,on-demand"]),
+    ({"policy": "on-demand-baseline", "baseline_cpu": 100}, ["general-on-demand", "general-spot"],
+     [["on-demand", "reserved"], ["reserved", "spot"]], ["reserved,on-demand,spot"] * 2),
+    ({"policy": "ratio", "spot_share": 0.6}, ["general-on-demand", "general-spot"],
+     [["on-demand", "reserved"], ["reserved", "spot"]], ["reserved,on-demand", "reserved,spot"]),
+])
+def test_reservations_come_first_then_the_capacity_mix(mix: dict[str, Any], names: list[str],
+                                                        types: list[list[str]], order: list[str]) -> None:
+    built = reserved("general", **mix)
+    pools = [o for o in built["nodepools"] if o["metadata"]["name"] in ("general", "general-on-demand", "general-spot")]
+    assert [o["metadata"]["name"] for o in pools] == names
+    assert [requirement(o, karpenter.CAPACITY_TYPE)["values"] for o in pools] == types  # type: ignore[index]
+    assert [o["metadata"]["annotations"]["infra.platform/capacity-order"] for o in pools] == order
+    # reserved is not spot: the on-demand share a policy guarantees is the same with reservations
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["min_on_demand_share"] = 0
+    data["karpenter"]["pools"]["general"]["capacity_mix"].update(mix)
+    plain = karpenter.build_manifests(data)
+    assert [o["spec"]["limits"] for o in pools] == [nodepool(plain, n)["spec"]["limits"] for n in names]
+
+
+def test_zones_outside_the_stack_region_are_rejected() -> None:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"]["general"]["zones"] = ["us-west-2a"]
+    assert karpenter.check_inputs(data) == [
+        "karpenter.pools.general.zones: expected availability zones of the stack's region us-east-1, got us-west-2a"]
+
+
 # ------------------------------------------------------------------ input rules (twins of variables.tf)
 
 
@@ -358,6 +424,16 @@ NODECLASS_BREAKS = [
     ("hop limit zero", lambda o: o["spec"]["metadataOptions"].update(httpPutResponseHopLimit=0), "minimum of 1"),
     ("restricted tag", lambda o: o["spec"]["tags"].update({"kubernetes.io/cluster/x": "owned"}), "restricted"),
     ("missing subnet terms", lambda o: o["spec"].pop("subnetSelectorTerms"), "is a required property"),
+    ("empty reservation term", lambda o: o["spec"].update(capacityReservationSelectorTerms=[{}]),
+     "expected at least one, got none"),
+    ("reservation id with tags", lambda o: o["spec"].update(
+        capacityReservationSelectorTerms=[{"id": "cr-1", "tags": {"a": "b"}}]), "'id' is mutually exclusive"),
+    ("reservation id pattern", lambda o: o["spec"].update(capacityReservationSelectorTerms=[{"id": "r-1"}]),
+     "does not match"),
+    ("reservation empty tag value", lambda o: o["spec"].update(capacityReservationSelectorTerms=[{"tags": {"a": ""}}]),
+     "empty tag keys or values"),
+    ("reservation owner pattern", lambda o: o["spec"].update(
+        capacityReservationSelectorTerms=[{"tags": {"a": "b"}, "ownerID": "12"}]), "does not match"),
 ]
 
 
@@ -368,6 +444,20 @@ def test_validate_manifest_catches_nodeclass_errors(label: str, breaker: Any, me
     breaker(obj)
     errors = karpenter.validate_manifest(obj)
     assert any(message in e for e in errors), errors
+
+
+def test_every_valid_pool_case_renders_objects_the_crds_accept() -> None:
+    """Every valid case of the pool-rules table (tests/settings/pool_cases.py), every new pool kind
+    with it (reserved, zonal, ...), renders NodePools and EC2NodeClasses the bundled CRDs accept."""
+    from tests.settings.pool_cases import CASES
+
+    identity = {"environment": "test", "name": "test-us-east", "region": "us-east-1", "account_id": "123456789012"}
+    valid = [c for c in CASES if c.error is None]
+    assert len(valid) >= 40
+    for case in valid:
+        built = karpenter.build_manifests({**identity, "karpenter": case.data()})
+        for obj in built["nodepools"] + built["ec2nodeclasses"]:
+            assert karpenter.validate_manifest(obj) == [], (case.id, obj["metadata"]["name"])
 
 
 def test_validate_manifest_rejects_other_kinds() -> None:
@@ -412,7 +502,9 @@ def test_helm_values_and_argocd_applications() -> None:
         assert app["spec"]["destination"]["namespace"] == "kube-system"
     values = chart["spec"]["source"]["helm"]["valuesObject"]
     assert values == karpenter.helm_values(PROD)
+    gates = values["settings"].pop("featureGates")  # the gates are checked in test_helm_values_set_the_feature_gates
     assert values["settings"] == {"clusterName": "prod-us-east", "interruptionQueue": "prod-us-east-karpenter"}
+    assert gates["reservedCapacity"] is True
     assert values["serviceAccount"]["name"] == "karpenter"
     assert chart["spec"]["source"]["helm"]["skipCrds"] is True
 
@@ -428,3 +520,8 @@ def test_render_is_deterministic_and_round_trips(tmp_path: Path) -> None:
     loaded = list(yaml.safe_load_all((tmp_path / "manifests" / "karpenter-nodepools.yaml").read_text()))
     assert loaded == built["nodepools"]
     assert not list((tmp_path / "manifests").glob(".*.tmp"))
+
+
+def test_helm_values_set_the_feature_gates() -> None:
+    values = karpenter.helm_values(PROD)
+    assert values["settings"]["featureGates"]["reservedCapacity"] is True

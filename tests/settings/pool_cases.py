@@ -6,7 +6,8 @@ validations (``modules/karpenter/variables.tf``, what `terraform plan` applies).
 is the contract's ``karpenter`` object: ``chart_version`` 1.14.1, the ``karpenter``
 overrides, and the pools (``pool``: keys replacing those of :data:`BASE` in a pool named
 ``pool``; or ``pools``: the whole map). ``error`` is ``None`` for a valid case, else a
-fragment that both sides' message must contain.
+fragment that both sides' message must contain. Both sides validate for the stack region
+``us-east-1`` (the zone rules need it).
 
 Add a case here and both sides are tested against it.
 """
@@ -205,6 +206,40 @@ CASES: list[Case] = [
     ok("grace-period", termination_grace_period="48h"),
     bad("grace-period-days", "termination_grace_period: expected a duration such as 24h, or null",
         termination_grace_period="1d"),
+    # ---------------------------------------------------------------- zones
+    ok("zones-one", zones=["us-east-1a"]),
+    ok("zones-two", zones=["us-east-1c", "us-east-1a"]),
+    bad("zones-empty", "zones: expected one or more distinct availability zones such as us-east-1a", zones=[]),
+    bad("zones-twice", "zones: expected one or more distinct availability zones", zones=["us-east-1a", "us-east-1a"]),
+    bad("zones-region-not-zone", "zones: expected one or more distinct availability zones", zones=["us-east-1"]),
+    bad("zones-other-region", "zones: expected availability zones of the stack's region us-east-1, got eu-west-1b",
+        zones=["us-east-1a", "eu-west-1b"]),
+    # ---------------------------------------------------------------- capacity reservations
+    ok("reserved-by-id", capacity_mix=mix("on-demand"), capacity_reservations=[{"id": "cr-0123456789abcdef0"}]),
+    ok("reserved-by-tags-and-owner", capacity_reservations=[
+        {"tags": {"team": "ml", "purpose": "*"}, "owner": "123456789012"}, {"id": "cr-1a2b"}]),
+    ok("reserved-spot", capacity_mix=mix("spot"), capacity_reservations=[{"tags": {"team": "ml"}}]),
+    ok("reserved-ratio", capacity_mix=mix("ratio", spot_share=0.75), capacity_reservations=[{"id": "cr-9"}]),
+    ok("reserved-baseline", **gpu(capacity_mix=mix("on-demand-baseline", baseline_gpu=2), zones=["us-east-1b"],
+                                  capacity_reservations=[{"id": "cr-0a"}, {"tags": {"block": "p5-training"}}])),
+    bad("reserved-id-and-tags", "expected a term with id or tags (not both); owner goes with tags",
+        capacity_reservations=[{"id": "cr-1", "tags": {"team": "ml"}}]),
+    bad("reserved-owner-with-id", "expected a term with id or tags (not both)",
+        capacity_reservations=[{"id": "cr-1", "owner": "123456789012"}]),
+    bad("reserved-empty-term", "expected a term with id or tags (not both)", capacity_reservations=[{}]),
+    bad("reserved-owner-alone", "expected a term with id or tags (not both)",
+        capacity_reservations=[{"owner": "123456789012"}]),
+    bad("reserved-id-pattern", "id: expected a capacity reservation id such as cr-0123456789abcdef0",
+        capacity_reservations=[{"id": "cr_0123"}]),
+    bad("reserved-empty-tag-value", "tags: expected 1 to 20 tags with non-empty keys",
+        capacity_reservations=[{"tags": {"team": ""}}]),
+    bad("reserved-no-tags", "tags: expected 1 to 20 tags with non-empty keys", capacity_reservations=[{"tags": {}}]),
+    bad("reserved-21-tags", "tags: expected 1 to 20 tags with non-empty keys",
+        capacity_reservations=[{"tags": {f"k{i}": "v" for i in range(21)}}]),
+    bad("reserved-owner-pattern", "owner: expected the 12-digit id of the account that owns the reservations",
+        capacity_reservations=[{"tags": {"team": "ml"}, "owner": "1234"}]),
+    bad("reserved-31-terms", "capacity_reservations: expected at most 30 capacity reservation selector terms",
+        capacity_reservations=[{"id": f"cr-{i}"} for i in range(31)]),
     # ---------------------------------------------------------------- the on-demand floor (on_demand_share)
     ok("floor-on-demand", {"min_on_demand_share": 1}, capacity_mix=mix("on-demand")),
     ok("floor-ratio", {"min_on_demand_share": 0.3}, capacity_mix=mix("ratio", spot_share=0.7)),

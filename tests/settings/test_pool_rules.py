@@ -50,7 +50,7 @@ def test_the_table_is_sound() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_settings_models_give_the_case_verdict(case: Case) -> None:
-    model, problems = validate_karpenter(case.data())
+    model, problems = validate_karpenter(case.data(), IDENTITY["region"])
     if case.error is None:
         assert problems == [] and model is not None
     else:
@@ -60,7 +60,7 @@ def test_settings_models_give_the_case_verdict(case: Case) -> None:
 
 def test_every_rule_has_an_invalid_case() -> None:
     """Each rule's words show up in the verdict of some invalid case (no rule goes untested)."""
-    seen = " ".join(validate_karpenter(c.data())[1][0] for c in INVALID)
+    seen = " ".join(validate_karpenter(c.data(), IDENTITY["region"])[1][0] for c in INVALID)
     untested = [key for key, text in MESSAGES.items() if text not in seen]
     assert untested == []
 

@@ -18,6 +18,12 @@ Decisions the rules encode (docs/contracts.md, POOL):
   ``limits.gpu``). Other policies ignore the baselines.
 - ``weight`` is a whole number 0..100; 0 leaves the NodePool without a weight (the CRD's
   weight is 1..100, so 0 means "lowest priority", not "weight 0").
+- ``zones`` pins a pool's NodePools to availability zones of the stack's region (the region is
+  known where the contract is validated, :func:`validate_karpenter`, not in a settings layer).
+- ``capacity_reservations`` (ODCRs, Capacity Blocks) adds ``reserved`` to the capacity types of
+  every NodePool of the pool: Karpenter prices a reservation near zero, so a pool uses its
+  reservations first and its capacity mix decides what comes next (README, "Reserved
+  capacity"). A term selects by ``id`` or by ``tags`` (with an optional ``owner``), never both.
 - GPU pools are NVIDIA pools: every family is one of :data:`NVIDIA_GPU_FAMILIES` (AMD, FPGA
   and CPU families are rejected, naming the family); AWS Neuron families (Inferentia,
   Trainium) are rejected in every pool: neuron pools are not supported yet.
@@ -33,7 +39,7 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, field_validator, model_validator
 
 from toolkit.settings.base import DURATION_RE, NAME_RE, Name, Strict
 from toolkit.settings.messages import expect, one_line, problem
@@ -83,6 +89,11 @@ AMI_ALIAS_RE = r"^(al2023|bottlerocket)@(latest|v[0-9][0-9.]*)$"
 LABEL_KEY_RE = r"^([a-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$"
 LABEL_VALUE_RE = r"^[A-Za-z0-9_.-]{0,63}$"
 EXPIRE_RE = r"^(Never|([0-9]+(s|m|h))+)$"
+ZONE_RE = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
+RESERVATION_ID_RE = r"^cr-[0-9a-z]+$"
+ACCOUNT_RE = r"^[0-9]{12}$"
+MAX_RESERVATION_TERMS = 30  # the CRD's maxItems of capacityReservationSelectorTerms
+MAX_RESERVATION_TAGS = 20  # the CRD's maxProperties of a term's tags
 BUDGET_NODES_RE = r"^((100|[0-9]{1,2})%|[0-9]+)$"
 # The CRD's pattern for a budget's duration (hours and/or minutes).
 BUDGET_DURATION_RE = r"^(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?$"
@@ -130,6 +141,14 @@ MESSAGES: dict[str, str] = {
     "pools.*.root_volume_gi": "expected a whole number between 20 and 16384",
     "pools.*.termination_grace_period": "expected a duration such as 24h, or null",
     "pools.*.capacity_mix/min_share": "is below karpenter.min_on_demand_share",
+    "pools.*.zones": "expected one or more distinct availability zones such as us-east-1a",
+    "pools.*.zones/region": "expected availability zones of the stack's region",
+    "pools.*.capacity_reservations": f"expected at most {MAX_RESERVATION_TERMS} capacity reservation selector terms",
+    "pools.*.capacity_reservations[*]": "expected a term with id or tags (not both); owner goes with tags",
+    "pools.*.capacity_reservations[*].id": "expected a capacity reservation id such as cr-0123456789abcdef0",
+    "pools.*.capacity_reservations[*].tags": f"expected 1 to {MAX_RESERVATION_TAGS} tags with non-empty keys of at "
+                                             "most 128 characters and non-empty values of at most 256 (* matches any)",
+    "pools.*.capacity_reservations[*].owner": "expected the 12-digit id of the account that owns the reservations",
 }
 M = MESSAGES
 
@@ -153,6 +172,13 @@ BudgetDuration = Annotated[Annotated[str, StringConstraints(pattern=BUDGET_DURAT
                            expect(M["pools.*.disruption_budgets[*].duration"])]
 GracePeriod = Annotated[Annotated[str, StringConstraints(pattern=DURATION_RE)] | None,
                         expect(M["pools.*.termination_grace_period"])]
+AvailabilityZone = Annotated[str, StringConstraints(pattern=ZONE_RE)]
+Zones = Annotated[Annotated[list[AvailabilityZone], Field(min_length=1)] | None, expect(M["pools.*.zones"])]
+ReservationTags = Annotated[
+    Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_length=128)],
+                   Annotated[str, StringConstraints(min_length=1, max_length=256)]],
+              Field(min_length=1, max_length=MAX_RESERVATION_TAGS)] | None,
+    expect(M["pools.*.capacity_reservations[*].tags"])]
 Families = Annotated[list[Annotated[str, StringConstraints(pattern=FAMILY_RE)]], Field(min_length=1),
                      expect(M["pools.*.instance_families"])]
 
@@ -211,6 +237,32 @@ class Budget(Strict):
         return self
 
 
+class ReservationTerm(Strict):
+    """One capacityReservationSelectorTerm: a reservation id, or tags (and the owning account)."""
+
+    id: Annotated[Annotated[str, StringConstraints(pattern=RESERVATION_ID_RE)] | None,
+                  expect(M["pools.*.capacity_reservations[*].id"])] = None
+    tags: ReservationTags = None
+    owner: Annotated[Annotated[str, StringConstraints(pattern=ACCOUNT_RE)] | None,
+                     expect(M["pools.*.capacity_reservations[*].owner"])] = Field(
+        None, description="Account that owns the reservations selected by tags (shared ODCRs); ownerID.")
+
+    @model_validator(mode="after")
+    def _id_or_tags(self) -> ReservationTerm:
+        if (self.id is None) == (self.tags is None) or (self.id is not None and self.owner is not None):
+            raise problem(M["pools.*.capacity_reservations[*]"])
+        return self
+
+    def selector(self) -> dict[str, Any]:
+        """The term as the EC2NodeClass's capacityReservationSelectorTerms item."""
+        if self.id is not None:
+            return {"id": self.id}
+        term: dict[str, Any] = {"tags": dict(self.tags or {})}
+        if self.owner is not None:
+            term["ownerID"] = self.owner
+        return term
+
+
 class Pool(Strict):
     gpu: bool = False
     instance_families: Families
@@ -228,15 +280,34 @@ class Pool(Strict):
     disruption_budgets: list[Budget] = Field(default_factory=lambda: [Budget(nodes="10%")])
     root_volume_gi: Annotated[int, Field(ge=20, le=16384), expect(M["pools.*.root_volume_gi"])] = 100
     termination_grace_period: GracePeriod = None
+    zones: Zones = Field(None, description="Availability zones of the region the pool's nodes may run in "
+                                           "(topology.kubernetes.io/zone); null: every zone of its subnets.")
+    capacity_reservations: list[ReservationTerm] = Field(
+        default_factory=list, description="Capacity reservations (ODCRs, Capacity Blocks) the pool uses first "
+                                          "(capacity type reserved); terms are ORed.")
+
+    @property
+    def reserved(self) -> bool:
+        """The pool launches into capacity reservations (``reserved`` is one of its capacity types)."""
+        return bool(self.capacity_reservations)
 
     def on_demand_share(self) -> float:
         """The share of the pool's capacity that its policy guarantees to be on-demand."""
         return on_demand_share(self)
 
     @model_validator(mode="after")
-    def _rules(self) -> Pool:
+    def _rules(self, info: ValidationInfo) -> Pool:
         """The rules across fields, first failure wins (each has a twin in variables.tf)."""
         mix, limits = self.capacity_mix, self.limits
+        if self.zones is not None and len(set(self.zones)) != len(self.zones):
+            raise problem(f"{M['pools.*.zones']}, got {self.zones!r}", "zones")
+        region = (info.context or {}).get("region")
+        foreign = [z for z in self.zones or [] if region and z[:-1] != region]
+        if foreign:
+            raise problem(f"{M['pools.*.zones/region']} {region}, got {', '.join(foreign)}", "zones")
+        if len(self.capacity_reservations) > MAX_RESERVATION_TERMS:
+            raise problem(f"{M['pools.*.capacity_reservations']}, got {len(self.capacity_reservations)}",
+                          "capacity_reservations")
         neuron = [f for f in dict.fromkeys(self.instance_families) if f in NEURON_FAMILIES]
         if neuron:
             raise problem(f"{M['pools.*.instance_families/neuron']}; Neuron: {', '.join(neuron)}",
@@ -339,12 +410,13 @@ def on_demand_share(pool: Pool | Mapping[str, Any]) -> float:
 # --------------------------------------------------------------------------- the contract's object
 
 
-def validate_karpenter(data: object) -> tuple[Karpenter | None, list[str]]:
+def validate_karpenter(data: object, region: str | None = None) -> tuple[Karpenter | None, list[str]]:
     """Validate the contract's ``karpenter`` object: the model, or one line per problem.
 
+    ``region`` (the stack's AWS region) enables the rules that need it (pool zones lie in it).
     Lines read ``karpenter.<key path>: <message>``, as the settings loader words them.
     """
     try:
-        return Karpenter.model_validate(data), []
+        return Karpenter.model_validate(data, context={"region": region} if region else None), []
     except ValidationError as exc:
         return None, [one_line(err, ("karpenter",)) for err in exc.errors()]

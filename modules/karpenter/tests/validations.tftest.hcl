@@ -781,3 +781,198 @@ run "neuron_family" {
 
   expect_failures = [var.karpenter]
 }
+
+run "zones_not_zones" {
+  # zones must be distinct availability zones
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          zones             = ["us-east-1a", "us-east-1a"]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "zones_other_region" {
+  # zones must lie in var.region
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          zones             = ["eu-west-1a"]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservations_too_many" {
+  # at most 30 capacity reservation selector terms
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            { id = "cr-0" },
+            { id = "cr-1" },
+            { id = "cr-2" },
+            { id = "cr-3" },
+            { id = "cr-4" },
+            { id = "cr-5" },
+            { id = "cr-6" },
+            { id = "cr-7" },
+            { id = "cr-8" },
+            { id = "cr-9" },
+            { id = "cr-10" },
+            { id = "cr-11" },
+            { id = "cr-12" },
+            { id = "cr-13" },
+            { id = "cr-14" },
+            { id = "cr-15" },
+            { id = "cr-16" },
+            { id = "cr-17" },
+            { id = "cr-18" },
+            { id = "cr-19" },
+            { id = "cr-20" },
+            { id = "cr-21" },
+            { id = "cr-22" },
+            { id = "cr-23" },
+            { id = "cr-24" },
+            { id = "cr-25" },
+            { id = "cr-26" },
+            { id = "cr-27" },
+            { id = "cr-28" },
+            { id = "cr-29" },
+            { id = "cr-30" },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservation_id_and_tags" {
+  # a term selects by id or by tags, not both
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            {
+              id   = "cr-1"
+              tags = { team = "ml" }
+            },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservation_id_pattern" {
+  # reservation ids look like cr-0123
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            { id = "r-1" },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservation_empty_tag" {
+  # no empty tag values
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            {
+              tags = { team = "" }
+            },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservation_owner" {
+  # owner is a 12-digit account id
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            {
+              tags  = { team = "ml" }
+              owner = "12"
+            },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}

@@ -65,7 +65,8 @@ CRD_DIR = Path(__file__).resolve().parent.parent / "crds"  # bundled Karpenter 1
 def _read(inputs: Mapping[str, Any]) -> tuple[Stack | None, list[str]]:
     errors = [f"{key}: expected a non-empty string" for key in IDENTITY_KEYS
               if not isinstance(inputs.get(key), str) or not inputs[key]]
-    model, problems = validate_karpenter(inputs.get("karpenter"))
+    region = inputs.get("region") if isinstance(inputs.get("region"), str) else None
+    model, problems = validate_karpenter(inputs.get("karpenter"), region)
     errors += problems
     if errors or model is None:
         return None, errors

@@ -11,6 +11,8 @@ from toolkit.settings.pools import Karpenter
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
+CAPACITY_ORDER = "infra.platform/capacity-order"  # annotation of a reserved pool's NodePools
+ZONE_LABEL = "topology.kubernetes.io/zone"
 SPREAD_LABEL = "capacity-spread"
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_LABEL = "nvidia.com/gpu.present"

@@ -144,6 +144,24 @@ _FAMILY = {"al2": "AL2", "al2023": "AL2023", "bottlerocket": "Bottlerocket",
            "windows2019": "Windows2019", "windows2022": "Windows2022", "windows2025": "Windows2025"}
 
 
+def _reservation_errors(terms: Any) -> list[str]:
+    """The CEL rules of ``capacityReservationSelectorTerms`` (may be absent or empty)."""
+    where = "spec.capacityReservationSelectorTerms"
+    errors: list[str] = []
+    terms = terms or []
+    for i, term in enumerate(terms):
+        if not any(f in term for f in ("tags", "id", "instanceMatchCriteria")):
+            errors.append(f"{where}[{i}]: expected at least one, got none, ['tags', 'id', 'instanceMatchCriteria']")
+        for k, v in (term.get("tags") or {}).items():
+            if k == "" or v == "":
+                errors.append(f"{where}[{i}].tags: empty tag keys or values aren't supported")
+    # As the CRD states it: rejected only when every term combines id with another field.
+    if terms and all("id" in t and {"tags", "ownerID", "instanceMatchCriteria"} & set(t) for t in terms):
+        errors.append(f"{where}: 'id' is mutually exclusive, cannot be set along with other fields in a capacity "
+                      "reservation selector term")
+    return errors
+
+
 def _cel_nodeclass(obj: Json) -> list[str]:
     errors: list[str] = []
     spec = obj.get("spec") or {}
@@ -178,6 +196,7 @@ def _cel_nodeclass(obj: Json) -> list[str]:
         spec.get("securityGroupSelectorTerms") or [], "spec.securityGroupSelectorTerms", ("tags", "id", "name"),
         ("id", "name"),
     )
+    errors += _reservation_errors(spec.get("capacityReservationSelectorTerms"))
     if ("role" in spec) == ("instanceProfile" in spec):
         errors.append("spec: must specify exactly one of ['role', 'instanceProfile']")
     for field in ("role", "instanceProfile"):

@@ -7,7 +7,10 @@ from toolkit.render.karpenter.common import ARGOCD_NAMESPACE, CHART_REPOSITORY, 
 
 def values(name: str, cluster_endpoint: str | None = None) -> Json:
     """Values for the karpenter chart of cluster ``name`` (the CRDs come from the karpenter-crd chart)."""
-    settings: Json = {"clusterName": name, "interruptionQueue": queue_name(name)}
+    # ReservedCapacity: native capacity reservations (capacity type reserved); BETA and on by
+    # default in 1.14, stated so that a chart default change cannot turn reserved pools off.
+    settings: Json = {"clusterName": name, "featureGates": {"reservedCapacity": True},
+                      "interruptionQueue": queue_name(name)}
     if cluster_endpoint is not None:
         settings["clusterEndpoint"] = cluster_endpoint
     return {

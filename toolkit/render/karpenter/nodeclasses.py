@@ -34,24 +34,27 @@ def nodeclass(pname: str, pool: Pool, stack: Stack) -> Json:
         devices = [{"deviceName": "/dev/xvda", "ebs": ebs, "rootVolume": True}]
     tags = dict(stack.tags)
     tags[POOL_LABEL] = pname
+    spec: Json = {
+        "amiSelectorTerms": [{"alias": pool.ami_alias}],
+        "blockDeviceMappings": devices,
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": 1,
+            "httpTokens": "required",
+        },
+        "role": node_role_name(stack.name),
+        "securityGroupSelectorTerms": [{"tags": stack.discovery_tags}],
+        "subnetSelectorTerms": [{"tags": stack.discovery_tags}],
+        "tags": tags,
+    }
+    if pool.capacity_reservations:
+        spec["capacityReservationSelectorTerms"] = [t.selector() for t in pool.capacity_reservations]
     return {
         "apiVersion": NODECLASS_API,
         "kind": "EC2NodeClass",
         "metadata": {"name": pname, "labels": dict(MANAGED_BY)},
-        "spec": {
-            "amiSelectorTerms": [{"alias": pool.ami_alias}],
-            "blockDeviceMappings": devices,
-            "metadataOptions": {
-                "httpEndpoint": "enabled",
-                "httpProtocolIPv6": "disabled",
-                "httpPutResponseHopLimit": 1,
-                "httpTokens": "required",
-            },
-            "role": node_role_name(stack.name),
-            "securityGroupSelectorTerms": [{"tags": stack.discovery_tags}],
-            "subnetSelectorTerms": [{"tags": stack.discovery_tags}],
-            "tags": tags,
-        },
+        "spec": spec,
     }
 
 
