@@ -95,4 +95,6 @@ module "eks" {
   system_node_group      = var.eks.system_node_group
   addons                 = var.eks.addons
   access_entries         = var.eks.access_entries
+  # The EFA security group, for the EC2NodeClasses of EFA pools (modules/karpenter selects it by tag).
+  efa_security_group = anytrue([for p in values(var.karpenter.pools) : try(p.efa.enabled, false)])
 }

@@ -172,6 +172,14 @@ variable "karpenter" {
         tags  = optional(map(string))
         owner = optional(string)
       })), [])
+      efa = optional(object({
+        enabled    = optional(bool, true)
+        interfaces = optional(number, 1)
+        placement_group = optional(object({
+          name     = optional(string)
+          strategy = optional(string)
+        }), { strategy = "cluster" })
+      }))
     }))
   })
 }

@@ -209,6 +209,12 @@ variable "access_entries" {
   }
 }
 
+variable "efa_security_group" {
+  description = "Create the EFA security group <name>-efa (all traffic from and to itself, tagged infra.platform/efa = <name>) that the EC2NodeClasses of Karpenter EFA pools select; true when some pool uses EFA."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Extra tags for every resource (provider default_tags still apply)."
   type        = map(string)

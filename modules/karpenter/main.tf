@@ -44,4 +44,9 @@ locals {
     f1   = "FPGA", f2 = "FPGA", vt1 = "Xilinx media accelerator",
   }
   accelerator_kinds = merge(local.other_accelerator_families, local.neuron_families)
+  # NVIDIA GPU families with EFA (on their larger sizes: Karpenter skips the sizes without it).
+  efa_families = [
+    "g4dn", "g5", "g6", "g6e", "g7", "g7e", "gr6",
+    "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+  ]
 }

@@ -176,6 +176,16 @@ locals {
     } : sk => sv if sv != null }
   }]
 
+  # EFA pools (training): EFA interfaces, a placement group (created in placement.tf for
+  # strategy cluster) and the EFA security group of modules/eks-cluster besides the cluster's.
+  efa_on = { for k, p in local.pools : k => try(p.efa.enabled, false) }
+  efa_network_interfaces = { for k, p in local.pools : k => concat(
+    [{ networkCardIndex = 0, deviceIndex = 0, interfaceType = "interface" }],
+    [for card in range(try(p.efa.interfaces, 0)) : { networkCardIndex = card, deviceIndex = card == 0 ? 1 : 0, interfaceType = "efa-only" }],
+  ) if local.efa_on[k] }
+  placement_group_names   = { for k, p in local.pools : k => coalesce(try(p.efa.placement_group.name, null), "${var.name}-${k}") if local.efa_on[k] }
+  efa_security_group_tags = { "infra.platform/efa" = var.cluster_name }
+
   ebs = { for k, p in local.pools : k => {
     deleteOnTermination = true
     encrypted           = true
@@ -208,9 +218,11 @@ locals {
         httpTokens              = "required"
       }
       role                       = local.node_role_name
-      securityGroupSelectorTerms = [{ tags = local.discovery_tags }]
+      securityGroupSelectorTerms = concat([{ tags = local.discovery_tags }], local.efa_on[k] ? [{ tags = local.efa_security_group_tags }] : [])
       subnetSelectorTerms        = [{ tags = local.discovery_tags }]
       tags                       = merge(var.tags, { "infra.platform/pool" = k })
+      networkInterfaces          = lookup(local.efa_network_interfaces, k, null)
+      placementGroupSelector     = local.efa_on[k] ? { name = local.placement_group_names[k] } : null
       capacityReservationSelectorTerms = length(local.pools[k].capacity_reservations) == 0 ? null : [
         for t in local.pools[k].capacity_reservations : { for tk, tv in { id = t.id, tags = t.tags, ownerID = t.owner } : tk => tv if tv != null }
       ]

@@ -118,6 +118,14 @@ variable "karpenter" {
         tags  = optional(map(string))
         owner = optional(string)
       })), [])
+      efa = optional(object({
+        enabled    = optional(bool, true)
+        interfaces = optional(number, 1)
+        placement_group = optional(object({
+          name     = optional(string)
+          strategy = optional(string)
+        }), { strategy = "cluster" })
+      }))
     }))
   })
 
@@ -384,6 +392,43 @@ variable "karpenter" {
       t.owner == null || can(regex("^[0-9]{12}$", t.owner))
     ]]))
     error_message = "karpenter.pools.*.capacity_reservations[*].owner: expected the 12-digit id of the account that owns the reservations."
+  }
+
+  # EFA (training pools): interfaces, placement group, and what an EFA pool needs (a GPU pool
+  # of EFA-capable families in exactly one zone). try() reads a pool without efa as off.
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.efa == null || try(p.efa.interfaces >= 1 && p.efa.interfaces <= 32 && floor(p.efa.interfaces) == p.efa.interfaces, false)])
+    error_message = "karpenter.pools.*.efa.interfaces: expected a whole number of EFA interfaces between 1 and 32."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.efa == null || try((p.efa.placement_group.name == null) != (p.efa.placement_group.strategy == null), false)])
+    error_message = "karpenter.pools.*.efa.placement_group: expected a placement group name or strategy cluster (one of the two)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.efa == null || try(p.efa.placement_group.name == null || can(regex("^[A-Za-z0-9._-]{1,255}$", p.efa.placement_group.name)), false)])
+    error_message = "karpenter.pools.*.efa.placement_group.name: expected a placement group name of 1 to 255 letters, digits, -, _ or .."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.efa == null || try(p.efa.placement_group.strategy == null || p.efa.placement_group.strategy == "cluster", false)])
+    error_message = "karpenter.pools.*.efa.placement_group.strategy: expected strategy cluster."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !try(p.efa.enabled, false) || p.gpu])
+    error_message = "karpenter.pools.*.efa: an EFA pool is a GPU training pool (gpu: true)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !try(p.efa.enabled, false) || alltrue([for f in p.instance_families : contains(local.efa_families, f)])])
+    error_message = "karpenter.pools.*.instance_families: an EFA pool takes EFA-capable families only (such as p4d, p5 or p5en); not EFA-capable: ${join(", ", distinct(flatten([for k, p in var.karpenter.pools : [for f in p.instance_families : f if !contains(local.efa_families, f)] if try(p.efa.enabled, false)])))}."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !try(p.efa.enabled, false) || try(length(p.zones) == 1, false)])
+    error_message = "karpenter.pools.*.zones: an EFA pool needs exactly one zone (zones: [<zone>]): EFA traffic and a cluster placement group stay in one availability zone."
   }
 
   # The on-demand share a policy guarantees: on-demand 1, spot and spot-first 0, ratio

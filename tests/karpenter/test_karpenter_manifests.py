@@ -286,6 +286,66 @@ def test_zones_outside_the_stack_region_are_rejected() -> None:
         "karpenter.pools.general.zones: expected availability zones of the stack's region us-east-1, got us-west-2a"]
 
 
+# ------------------------------------------------------------------ EFA (training pools)
+
+
+def training(**efa: Any) -> dict[str, Any]:
+    data = copy.deepcopy(PROD)
+    pool = data["karpenter"]["pools"]["gpu-training"]
+    pool.update(zones=["us-east-1a"], efa={"interfaces": 32, **efa})
+    return data
+
+
+def efa_nodeclass(data: dict[str, Any]) -> dict[str, Any]:
+    return next(o for o in karpenter.build_manifests(data)["ec2nodeclasses"] if o["metadata"]["name"] == "gpu-training")
+
+
+def test_efa_pool_gets_interfaces_placement_group_and_the_efa_security_group() -> None:
+    nc = efa_nodeclass(training())
+    nics = nc["spec"]["networkInterfaces"]
+    assert nics[0] == {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}
+    assert nics[1] == {"networkCardIndex": 0, "deviceIndex": 1, "interfaceType": "efa-only"}
+    assert nics[2:] == [{"networkCardIndex": c, "deviceIndex": 0, "interfaceType": "efa-only"} for c in range(1, 32)]
+    assert nc["spec"]["placementGroupSelector"] == {"name": "prod-us-east-gpu-training"}
+    assert nc["spec"]["securityGroupSelectorTerms"] == [
+        {"tags": {"karpenter.sh/discovery": "prod-us-east"}}, {"tags": {"infra.platform/efa": "prod-us-east"}}]
+    assert karpenter.validate_manifest(nc) == []
+    # the NodePool is pinned to the one zone; the other pools get no EFA and keep one SG term
+    built = karpenter.build_manifests(training())
+    assert requirement(nodepool(built, "gpu-training"), "topology.kubernetes.io/zone")["values"] == [  # type: ignore[index]
+        "us-east-1a"]
+    for other in built["ec2nodeclasses"]:
+        if other["metadata"]["name"] != "gpu-training":
+            assert "networkInterfaces" not in other["spec"] and "placementGroupSelector" not in other["spec"]
+            assert len(other["spec"]["securityGroupSelectorTerms"]) == 1
+
+
+def test_efa_pool_with_a_named_placement_group_and_one_interface() -> None:
+    nc = efa_nodeclass(training(interfaces=1, placement_group={"name": "existing-pg"}))
+    assert nc["spec"]["placementGroupSelector"] == {"name": "existing-pg"}
+    assert nc["spec"]["networkInterfaces"] == [
+        {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"},
+        {"networkCardIndex": 0, "deviceIndex": 1, "interfaceType": "efa-only"}]
+
+
+def test_efa_off_renders_nothing_of_it() -> None:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"]["gpu-training"]["efa"] = {"enabled": False, "interfaces": 4}
+    assert karpenter.build_manifests(data) == karpenter.build_manifests(PROD)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"zones": None}, "an EFA pool needs exactly one zone"),
+    ({"zones": ["us-east-1a", "us-east-1b"]}, "an EFA pool needs exactly one zone"),
+    ({"instance_families": ["p5", "g6f"]}, "not EFA-capable: g6f"),
+])
+def test_efa_pool_rules_reject_with_one_line(change: dict[str, Any], message: str) -> None:
+    data = training()
+    data["karpenter"]["pools"]["gpu-training"].update(change)
+    problems = karpenter.check_inputs(data)
+    assert len(problems) == 1 and message in problems[0], problems
+
+
 # ------------------------------------------------------------------ input rules (twins of variables.tf)
 
 
@@ -435,6 +495,33 @@ NODECLASS_BREAKS = [
     ("reservation owner pattern", lambda o: o["spec"].update(
         capacityReservationSelectorTerms=[{"tags": {"a": "b"}, "ownerID": "12"}]), "does not match"),
 ]
+
+
+EFA_NODECLASS_BREAKS = [
+    ("no primary interface", lambda o: o["spec"]["networkInterfaces"].pop(0), "must include a primary interface"),
+    ("primary efa-only", lambda o: o["spec"]["networkInterfaces"][0].update(interfaceType="efa-only"),
+     "must include a primary interface"),
+    ("two efa on one card", lambda o: o["spec"]["networkInterfaces"][2].update(networkCardIndex=0, deviceIndex=2),
+     "at most one efa device per network card"),
+    ("same card and device", lambda o: o["spec"]["networkInterfaces"][3].update(networkCardIndex=1),
+     "must not have duplicate networkCardIndex and deviceIndex pairs"),
+    ("unknown interface type", lambda o: o["spec"]["networkInterfaces"][1].update(interfaceType="efa"),
+     "'efa' is not one of"),
+    ("negative card", lambda o: o["spec"]["networkInterfaces"][1].update(networkCardIndex=-1), "less than the minimum"),
+    ("placement group empty", lambda o: o["spec"].update(placementGroupSelector={}), "expected at least one"),
+    ("placement group name and id", lambda o: o["spec"]["placementGroupSelector"].update(id="pg-0123"),
+     "'name' and 'id' are mutually exclusive"),
+    ("placement group id pattern", lambda o: o["spec"].update(placementGroupSelector={"id": "cpg-1"}), "does not match"),
+]
+
+
+@pytest.mark.parametrize("label, breaker, message", EFA_NODECLASS_BREAKS, ids=[b[0] for b in EFA_NODECLASS_BREAKS])
+def test_validate_manifest_catches_efa_nodeclass_errors(label: str, breaker: Any, message: str) -> None:
+    obj = copy.deepcopy(efa_nodeclass(training()))
+    assert karpenter.validate_manifest(obj) == []
+    breaker(obj)
+    errors = karpenter.validate_manifest(obj)
+    assert any(message in e for e in errors), errors
 
 
 @pytest.mark.parametrize("label, breaker, message", NODECLASS_BREAKS, ids=[b[0] for b in NODECLASS_BREAKS])

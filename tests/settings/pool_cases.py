@@ -58,6 +58,11 @@ def gpu(**pool: Any) -> dict[str, Any]:
     return {**GPU, **pool}
 
 
+def efa(**pool: Any) -> dict[str, Any]:
+    """A training pool: GPU families with EFA, one zone."""
+    return gpu(**{"instance_families": ["p5"], "zones": ["us-east-1a"], "efa": {"interfaces": 32}, **pool})
+
+
 BELOW = "is below karpenter.min_on_demand_share"
 NAME_PATTERN = "does not match the expected pattern ^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 BUDGET_TOGETHER = "schedule and duration go together"
@@ -240,6 +245,33 @@ CASES: list[Case] = [
         capacity_reservations=[{"tags": {"team": "ml"}, "owner": "1234"}]),
     bad("reserved-31-terms", "capacity_reservations: expected at most 30 capacity reservation selector terms",
         capacity_reservations=[{"id": f"cr-{i}"} for i in range(31)]),
+    # ---------------------------------------------------------------- EFA (training pools)
+    ok("efa-p5", **efa()),
+    ok("efa-defaults", **efa(efa={})),
+    ok("efa-named-placement-group", **efa(instance_families=["p4d", "p4de"],
+                                          efa={"interfaces": 4, "placement_group": {"name": "training-pg.a_1"}})),
+    ok("efa-off", efa={"enabled": False}),  # off: none of the EFA rules apply
+    ok("efa-reserved-baseline", **efa(capacity_mix=mix("on-demand-baseline", baseline_gpu=4),
+                                      capacity_reservations=[{"id": "cr-0a1b"}], efa={"interfaces": 16},
+                                      instance_families=["p5en", "p5e"])),
+    bad("efa-interfaces-zero", "efa.interfaces: expected a whole number of EFA interfaces between 1 and 32",
+        **efa(efa={"interfaces": 0})),
+    bad("efa-interfaces-33", "expected a whole number of EFA interfaces between 1 and 32", **efa(efa={"interfaces": 33})),
+    bad("efa-interfaces-fraction", "expected a whole number of EFA interfaces", **efa(efa={"interfaces": 1.5})),
+    bad("efa-placement-both", "placement_group: expected a placement group name or strategy cluster (one of the two)",
+        **efa(efa={"placement_group": {"name": "pg", "strategy": "cluster"}})),
+    bad("efa-placement-neither", "expected a placement group name or strategy cluster",
+        **efa(efa={"placement_group": {}})),
+    bad("efa-placement-spread", "strategy: expected strategy cluster",
+        **efa(efa={"placement_group": {"strategy": "spread"}})),
+    bad("efa-placement-name", "name: expected a placement group name of 1 to 255 letters",
+        **efa(efa={"placement_group": {"name": "my pg"}})),
+    bad("efa-cpu-pool", "an EFA pool is a GPU training pool (gpu: true)",
+        instance_families=["c6in"], zones=["us-east-1a"], efa={"interfaces": 1}),
+    bad("efa-family-without-efa", "an EFA pool takes EFA-capable families only (such as p4d, p5 or p5en); "
+        "not EFA-capable: g6f, gr6f", **efa(instance_families=["p5", "g6f", "gr6f"])),
+    bad("efa-no-zone", "an EFA pool needs exactly one zone (zones: [<zone>])", **efa(zones=None)),
+    bad("efa-two-zones", "an EFA pool needs exactly one zone", **efa(zones=["us-east-1a", "us-east-1b"])),
     # ---------------------------------------------------------------- the on-demand floor (on_demand_share)
     ok("floor-on-demand", {"min_on_demand_share": 1}, capacity_mix=mix("on-demand")),
     ok("floor-ratio", {"min_on_demand_share": 0.3}, capacity_mix=mix("ratio", spot_share=0.7)),

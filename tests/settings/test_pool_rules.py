@@ -183,6 +183,7 @@ TABLES = {
     "nvidia_gpu_families": lambda: list(pools.NVIDIA_GPU_FAMILIES),
     "neuron_families": lambda: dict(pools.NEURON_FAMILIES),
     "other_accelerator_families": lambda: dict(pools.OTHER_ACCELERATOR_FAMILIES),
+    "efa_families": lambda: list(pools.EFA_FAMILIES),
 }
 
 

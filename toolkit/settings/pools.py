@@ -24,6 +24,9 @@ Decisions the rules encode (docs/contracts.md, POOL):
   every NodePool of the pool: Karpenter prices a reservation near zero, so a pool uses its
   reservations first and its capacity mix decides what comes next (README, "Reserved
   capacity"). A term selects by ``id`` or by ``tags`` (with an optional ``owner``), never both.
+- ``efa`` makes a training pool: EFA network interfaces and a placement group on the
+  EC2NodeClass. An EFA pool is a GPU pool of EFA-capable families pinned to exactly one zone
+  (a cluster placement group and EFA traffic stay within one availability zone).
 - GPU pools are NVIDIA pools: every family is one of :data:`NVIDIA_GPU_FAMILIES` (AMD, FPGA
   and CPU families are rejected, naming the family); AWS Neuron families (Inferentia,
   Trainium) are rejected in every pool: neuron pools are not supported yet.
@@ -76,6 +79,12 @@ OTHER_ACCELERATOR_FAMILIES: dict[str, str] = {
     "f1": "FPGA", "f2": "FPGA", "vt1": "Xilinx media accelerator",
 }
 GPU_MANUFACTURER = "nvidia"
+# NVIDIA GPU families with EFA (on their larger sizes: Karpenter skips the sizes without it).
+EFA_FAMILIES: tuple[str, ...] = (
+    "g4dn", "g5", "g6", "g6e", "g7", "g7e", "gr6",
+    "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+)
+MAX_EFA_INTERFACES = 32  # p5.48xlarge and p5e.48xlarge: 32 network cards, one EFA each
 
 
 def family_kind(family: str) -> str:
@@ -142,6 +151,14 @@ MESSAGES: dict[str, str] = {
     "pools.*.termination_grace_period": "expected a duration such as 24h, or null",
     "pools.*.capacity_mix/min_share": "is below karpenter.min_on_demand_share",
     "pools.*.zones": "expected one or more distinct availability zones such as us-east-1a",
+    "pools.*.efa.interfaces": f"expected a whole number of EFA interfaces between 1 and {MAX_EFA_INTERFACES}",
+    "pools.*.efa.placement_group": "expected a placement group name or strategy cluster (one of the two)",
+    "pools.*.efa.placement_group.name": "expected a placement group name of 1 to 255 letters, digits, -, _ or .",
+    "pools.*.efa.placement_group.strategy": "expected strategy cluster",
+    "pools.*.efa/gpu": "an EFA pool is a GPU training pool (gpu: true)",
+    "pools.*.efa/families": "an EFA pool takes EFA-capable families only (such as p4d, p5 or p5en)",
+    "pools.*.efa/zones": "an EFA pool needs exactly one zone (zones: [<zone>]): EFA traffic and a cluster "
+                         "placement group stay in one availability zone",
     "pools.*.zones/region": "expected availability zones of the stack's region",
     "pools.*.capacity_reservations": f"expected at most {MAX_RESERVATION_TERMS} capacity reservation selector terms",
     "pools.*.capacity_reservations[*]": "expected a term with id or tags (not both); owner goes with tags",
@@ -263,6 +280,39 @@ class ReservationTerm(Strict):
         return term
 
 
+class PlacementGroup(Strict):
+    """The placement group of an EFA pool: an existing one by name, or one the module creates."""
+
+    name: Annotated[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,255}$")] | None,
+                    expect(M["pools.*.efa.placement_group.name"])] = None
+    strategy: Annotated[Literal["cluster"] | None, expect(M["pools.*.efa.placement_group.strategy"])] = Field(
+        None, description="cluster: modules/karpenter creates the cluster placement group <name>-<pool>.")
+
+    @model_validator(mode="after")
+    def _one(self) -> PlacementGroup:
+        if (self.name is None) == (self.strategy is None):
+            raise problem(M["pools.*.efa.placement_group"])
+        return self
+
+
+class Efa(Strict):
+    """EFA for a training pool: ``interfaces`` EFA devices per node and a placement group."""
+
+    enabled: bool = True
+    interfaces: Annotated[int, Field(ge=1, le=MAX_EFA_INTERFACES), expect(M["pools.*.efa.interfaces"])] = Field(
+        1, description="EFA devices per node: one efa-only interface per network card (p4d: 4, p5: 32, p5en: 16).")
+    placement_group: PlacementGroup = Field(default_factory=lambda: PlacementGroup(strategy="cluster"))
+
+    def network_interfaces(self) -> list[dict[str, Any]]:
+        """The EC2NodeClass's networkInterfaces: the primary ENA interface (card 0, device 0), then
+        one efa-only interface on card 0 device 1 and on device 0 of each further card (the EC2
+        recommendation for instances with several network cards)."""
+        out: list[dict[str, Any]] = [{"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}]
+        for card in range(self.interfaces):
+            out.append({"networkCardIndex": card, "deviceIndex": 1 if card == 0 else 0, "interfaceType": "efa-only"})
+        return out
+
+
 class Pool(Strict):
     gpu: bool = False
     instance_families: Families
@@ -285,6 +335,12 @@ class Pool(Strict):
     capacity_reservations: list[ReservationTerm] = Field(
         default_factory=list, description="Capacity reservations (ODCRs, Capacity Blocks) the pool uses first "
                                           "(capacity type reserved); terms are ORed.")
+
+    efa: Efa | None = Field(None, description="EFA network interfaces and a placement group (training pools).")
+
+    @property
+    def efa_enabled(self) -> bool:
+        return self.efa is not None and self.efa.enabled
 
     @property
     def reserved(self) -> bool:
@@ -317,6 +373,14 @@ class Pool(Strict):
             if other:
                 named = ", ".join(f"{f} ({family_kind(f)})" for f in other)
                 raise problem(f"{M['pools.*.instance_families/gpu']}; not NVIDIA: {named}", "instance_families")
+        if self.efa_enabled:
+            if not self.gpu:
+                raise problem(M["pools.*.efa/gpu"], "efa")
+            no_efa = [f for f in dict.fromkeys(self.instance_families) if f not in EFA_FAMILIES]
+            if no_efa:
+                raise problem(f"{M['pools.*.efa/families']}; not EFA-capable: {', '.join(no_efa)}", "instance_families")
+            if self.zones is None or len(self.zones) != 1:
+                raise problem(f"{M['pools.*.efa/zones']}, got {self.zones!r}", "zones")
         if self.gpu and not any(t.key == GPU_TAINT_KEY and t.effect == "NoSchedule" for t in self.taints):
             raise problem(M["pools.*.taints/gpu"], "taints")
         if self.gpu and limits.gpu is None:

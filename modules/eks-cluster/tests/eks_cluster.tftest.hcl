@@ -380,3 +380,35 @@ run "rejects_long_name" {
 
   expect_failures = [var.name]
 }
+
+run "no_efa_security_group_without_efa_pools" {
+  command = plan
+
+  assert {
+    condition     = length(aws_security_group.efa) == 0 && length(aws_vpc_security_group_ingress_rule.efa_self) == 0 && length(aws_vpc_security_group_egress_rule.efa_self) == 0
+    error_message = "The EFA security group exists only when some pool uses EFA."
+  }
+}
+
+run "efa_security_group_allows_all_traffic_from_and_to_itself" {
+  command = plan
+
+  variables {
+    efa_security_group = true
+  }
+
+  assert {
+    condition     = aws_security_group.efa[0].name == "prod-us-east-efa" && aws_security_group.efa[0].tags["infra.platform/efa"] == "prod-us-east"
+    error_message = "The EFA security group is <name>-efa, tagged infra.platform/efa = <name> for the EC2NodeClasses of EFA pools."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.efa_self[0].ip_protocol == "-1" && aws_vpc_security_group_egress_rule.efa_self[0].ip_protocol == "-1"
+    error_message = "EFA needs all traffic (every protocol and port) in and out."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.efa_self[0].cidr_ipv4 == null && aws_vpc_security_group_egress_rule.efa_self[0].cidr_ipv4 == null
+    error_message = "The EFA rules reference the group itself, never a CIDR."
+  }
+}

@@ -976,3 +976,187 @@ run "reservation_owner" {
 
   expect_failures = [var.karpenter]
 }
+
+run "efa_interfaces_range" {
+  # EFA interfaces are 1..32
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa   = { interfaces = 33 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_placement_group_one_of" {
+  # a placement group by name or strategy cluster, one of the two
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa = {
+            placement_group = { name = "pg", strategy = "cluster" }
+          }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_placement_group_name" {
+  # placement group names: letters, digits, -, _ and .
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa = {
+            placement_group = { name = "my pg" }
+          }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_placement_group_strategy" {
+  # only the cluster strategy
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa = {
+            placement_group = { strategy = "spread" }
+          }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_needs_gpu" {
+  # an EFA pool is a GPU pool
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048 }
+          zones             = ["us-east-1a"]
+          efa               = {}
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_families" {
+  # EFA-capable families only
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g6f"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa   = {}
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_one_zone" {
+  # an EFA pool is pinned to exactly one zone
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a", "us-east-1b"]
+          efa   = {}
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
