@@ -180,6 +180,7 @@ variable "karpenter" {
           strategy = optional(string)
         }), { strategy = "cluster" })
       }))
+      instance_store = optional(string)
     }))
   })
 }

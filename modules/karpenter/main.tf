@@ -49,4 +49,11 @@ locals {
     "g4dn", "g5", "g6", "g6e", "g7", "g7e", "gr6",
     "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
   ]
+  # Families with NVMe SSD instance store on every size (instance_store = "raid0").
+  nvme_families = [
+    "g4dn", "g5", "g6", "g6e", "g6f", "g7", "g7e", "gr6", "gr6f",
+    "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+    "c5d", "c6id", "c7gd", "m5d", "m6id", "m7gd", "r5d", "r6id", "r7gd",
+    "i3", "i3en", "i4g", "i4i", "im4gn", "is4gen",
+  ]
 }

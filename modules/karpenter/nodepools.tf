@@ -221,6 +221,7 @@ locals {
       securityGroupSelectorTerms = concat([{ tags = local.discovery_tags }], local.efa_on[k] ? [{ tags = local.efa_security_group_tags }] : [])
       subnetSelectorTerms        = [{ tags = local.discovery_tags }]
       tags                       = merge(var.tags, { "infra.platform/pool" = k })
+      instanceStorePolicy        = local.pools[k].instance_store == "raid0" ? "RAID0" : null
       networkInterfaces          = lookup(local.efa_network_interfaces, k, null)
       placementGroupSelector     = local.efa_on[k] ? { name = local.placement_group_names[k] } : null
       capacityReservationSelectorTerms = length(local.pools[k].capacity_reservations) == 0 ? null : [

@@ -126,6 +126,7 @@ variable "karpenter" {
           strategy = optional(string)
         }), { strategy = "cluster" })
       }))
+      instance_store = optional(string)
     }))
   })
 
@@ -392,6 +393,17 @@ variable "karpenter" {
       t.owner == null || can(regex("^[0-9]{12}$", t.owner))
     ]]))
     error_message = "karpenter.pools.*.capacity_reservations[*].owner: expected the 12-digit id of the account that owns the reservations."
+  }
+
+  # Instance store: raid0 only on families with NVMe instance store (nvme_families in main.tf).
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.instance_store == null || p.instance_store == "raid0"])
+    error_message = "karpenter.pools.*.instance_store: expected raid0 or null."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.instance_store != "raid0" || alltrue([for f in p.instance_families : contains(local.nvme_families, f)])])
+    error_message = "karpenter.pools.*.instance_store: instance_store raid0 needs families with local NVMe instance store (such as g5, g6, p4d or p5); no local NVMe: ${join(", ", distinct(flatten([for k, p in var.karpenter.pools : [for f in p.instance_families : f if !contains(local.nvme_families, f)] if p.instance_store == "raid0"])))}."
   }
 
   # EFA (training pools): interfaces, placement group, and what an EFA pool needs (a GPU pool

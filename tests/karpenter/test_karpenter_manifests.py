@@ -346,6 +346,24 @@ def test_efa_pool_rules_reject_with_one_line(change: dict[str, Any], message: st
     assert len(problems) == 1 and message in problems[0], problems
 
 
+# ------------------------------------------------------------------ instance store
+
+
+def test_instance_store_raid0_sets_the_policy_and_keeps_the_encrypted_root_volume() -> None:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"]["gpu-training"]["instance_store"] = "raid0"
+    before = {o["metadata"]["name"]: o for o in karpenter.build_manifests(PROD)["ec2nodeclasses"]}
+    after = {o["metadata"]["name"]: o for o in karpenter.build_manifests(data)["ec2nodeclasses"]}
+    assert after["gpu-training"]["spec"].pop("instanceStorePolicy") == "RAID0"
+    assert after == before  # nothing else changes: the EBS volumes stay encrypted with the ebs key
+    data["karpenter"]["pools"]["gpu-inference"]["instance_store"] = "raid0"
+    data["karpenter"]["pools"]["general"]["instance_store"] = "raid0"  # m6i, m7i, c6i ...: no instance store
+    problems = karpenter.check_inputs(data)
+    assert problems == ["karpenter.pools.general.instance_store: instance_store raid0 needs families with local "
+                        "NVMe instance store (such as g5, g6, p4d or p5); no local NVMe: " +
+                        ", ".join(PROD["karpenter"]["pools"]["general"]["instance_families"])], problems
+
+
 # ------------------------------------------------------------------ input rules (twins of variables.tf)
 
 
@@ -511,6 +529,7 @@ EFA_NODECLASS_BREAKS = [
     ("placement group empty", lambda o: o["spec"].update(placementGroupSelector={}), "expected at least one"),
     ("placement group name and id", lambda o: o["spec"]["placementGroupSelector"].update(id="pg-0123"),
      "'name' and 'id' are mutually exclusive"),
+    ("instance store policy", lambda o: o["spec"].update(instanceStorePolicy="RAID1"), "'RAID1' is not one of"),
     ("placement group id pattern", lambda o: o["spec"].update(placementGroupSelector={"id": "cpg-1"}), "does not match"),
 ]
 

@@ -272,6 +272,17 @@ CASES: list[Case] = [
         "not EFA-capable: g6f, gr6f", **efa(instance_families=["p5", "g6f", "gr6f"])),
     bad("efa-no-zone", "an EFA pool needs exactly one zone (zones: [<zone>])", **efa(zones=None)),
     bad("efa-two-zones", "an EFA pool needs exactly one zone", **efa(zones=["us-east-1a", "us-east-1b"])),
+    # ---------------------------------------------------------------- instance store
+    ok("instance-store-raid0-gpu", **gpu(instance_families=["g5", "g6", "p4d", "p5"], instance_store="raid0")),
+    ok("instance-store-raid0-cpu", instance_families=["m6id", "c6id", "r6id"], instance_store="raid0",
+       ami_alias="bottlerocket@latest"),
+    ok("instance-store-raid0-efa", **efa(instance_store="raid0", root_volume_gi=50)),
+    bad("instance-store-unknown", "instance_store: expected raid0 or null", instance_store="raid1"),
+    bad("instance-store-upper-case", "instance_store: expected raid0 or null", instance_store="RAID0"),
+    bad("instance-store-no-nvme", "instance_store raid0 needs families with local NVMe instance store (such as g5, "
+        "g6, p4d or p5); no local NVMe: m6i", instance_store="raid0"),
+    bad("instance-store-gpu-without-nvme", "no local NVMe: g5g",
+        **gpu(instance_families=["g5", "g5g"], instance_store="raid0")),
     # ---------------------------------------------------------------- the on-demand floor (on_demand_share)
     ok("floor-on-demand", {"min_on_demand_share": 1}, capacity_mix=mix("on-demand")),
     ok("floor-ratio", {"min_on_demand_share": 0.3}, capacity_mix=mix("ratio", spot_share=0.7)),

@@ -184,6 +184,7 @@ TABLES = {
     "neuron_families": lambda: dict(pools.NEURON_FAMILIES),
     "other_accelerator_families": lambda: dict(pools.OTHER_ACCELERATOR_FAMILIES),
     "efa_families": lambda: list(pools.EFA_FAMILIES),
+    "nvme_families": lambda: list(pools.NVME_FAMILIES),
 }
 
 

@@ -27,6 +27,9 @@ Decisions the rules encode (docs/contracts.md, POOL):
 - ``efa`` makes a training pool: EFA network interfaces and a placement group on the
   EC2NodeClass. An EFA pool is a GPU pool of EFA-capable families pinned to exactly one zone
   (a cluster placement group and EFA traffic stay within one availability zone).
+- ``instance_store: raid0`` (``instanceStorePolicy: RAID0``: kubelet and container images on
+  the local NVMe disks) needs families that all have NVMe instance store on every size
+  (:data:`NVME_FAMILIES`); the EBS root volume stays as it is, encrypted.
 - GPU pools are NVIDIA pools: every family is one of :data:`NVIDIA_GPU_FAMILIES` (AMD, FPGA
   and CPU families are rejected, naming the family); AWS Neuron families (Inferentia,
   Trainium) are rejected in every pool: neuron pools are not supported yet.
@@ -85,6 +88,14 @@ EFA_FAMILIES: tuple[str, ...] = (
     "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
 )
 MAX_EFA_INTERFACES = 32  # p5.48xlarge and p5e.48xlarge: 32 network cards, one EFA each
+# Families with NVMe SSD instance store on every size (a small table: the GPU families and the
+# usual "d" and storage-optimized CPU families; extend it with the source at hand).
+NVME_FAMILIES: tuple[str, ...] = (
+    "g4dn", "g5", "g6", "g6e", "g6f", "g7", "g7e", "gr6", "gr6f",
+    "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+    "c5d", "c6id", "c7gd", "m5d", "m6id", "m7gd", "r5d", "r6id", "r7gd",
+    "i3", "i3en", "i4g", "i4i", "im4gn", "is4gen",
+)
 
 
 def family_kind(family: str) -> str:
@@ -155,6 +166,9 @@ MESSAGES: dict[str, str] = {
     "pools.*.efa.placement_group": "expected a placement group name or strategy cluster (one of the two)",
     "pools.*.efa.placement_group.name": "expected a placement group name of 1 to 255 letters, digits, -, _ or .",
     "pools.*.efa.placement_group.strategy": "expected strategy cluster",
+    "pools.*.instance_store": "expected raid0 or null",
+    "pools.*.instance_store/families": "instance_store raid0 needs families with local NVMe instance store "
+                                       "(such as g5, g6, p4d or p5)",
     "pools.*.efa/gpu": "an EFA pool is a GPU training pool (gpu: true)",
     "pools.*.efa/families": "an EFA pool takes EFA-capable families only (such as p4d, p5 or p5en)",
     "pools.*.efa/zones": "an EFA pool needs exactly one zone (zones: [<zone>]): EFA traffic and a cluster "
@@ -337,6 +351,9 @@ class Pool(Strict):
                                           "(capacity type reserved); terms are ORed.")
 
     efa: Efa | None = Field(None, description="EFA network interfaces and a placement group (training pools).")
+    instance_store: Annotated[Literal["raid0"] | None, expect(M["pools.*.instance_store"])] = Field(
+        None, description="raid0: instanceStorePolicy RAID0, kubelet and images on the local NVMe disks "
+                          "(families with NVMe instance store only).")
 
     @property
     def efa_enabled(self) -> bool:
@@ -381,6 +398,11 @@ class Pool(Strict):
                 raise problem(f"{M['pools.*.efa/families']}; not EFA-capable: {', '.join(no_efa)}", "instance_families")
             if self.zones is None or len(self.zones) != 1:
                 raise problem(f"{M['pools.*.efa/zones']}, got {self.zones!r}", "zones")
+        if self.instance_store == "raid0":
+            no_nvme = [f for f in dict.fromkeys(self.instance_families) if f not in NVME_FAMILIES]
+            if no_nvme:
+                raise problem(f"{M['pools.*.instance_store/families']}; no local NVMe: {', '.join(no_nvme)}",
+                              "instance_store")
         if self.gpu and not any(t.key == GPU_TAINT_KEY and t.effect == "NoSchedule" for t in self.taints):
             raise problem(M["pools.*.taints/gpu"], "taints")
         if self.gpu and limits.gpu is None:

@@ -1160,3 +1160,45 @@ run "efa_one_zone" {
 
   expect_failures = [var.karpenter]
 }
+
+run "instance_store_value" {
+  # instance_store is raid0 or null
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6id"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          instance_store    = "raid1"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "instance_store_needs_nvme" {
+  # raid0 only on families with NVMe instance store
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6id", "m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          instance_store    = "raid0"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}

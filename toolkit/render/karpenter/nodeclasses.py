@@ -50,6 +50,8 @@ def nodeclass(pname: str, pool: Pool, stack: Stack) -> Json:
         "subnetSelectorTerms": [{"tags": stack.discovery_tags}],
         "tags": tags,
     }
+    if pool.instance_store == "raid0":
+        spec["instanceStorePolicy"] = "RAID0"
     if pool.capacity_reservations:
         spec["capacityReservationSelectorTerms"] = [t.selector() for t in pool.capacity_reservations]
     if pool.efa is not None and pool.efa.enabled:
