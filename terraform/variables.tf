@@ -180,8 +180,13 @@ variable "karpenter" {
           strategy = optional(string)
         }), { strategy = "cluster" })
       }))
+      scale_to_zero  = optional(bool, false)
       instance_store = optional(string)
     }))
+    node_health = optional(object({
+      node_repair      = optional(bool, true)
+      monitoring_agent = optional(bool, true)
+    }), {})
   })
 }
 

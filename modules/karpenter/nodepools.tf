@@ -126,7 +126,7 @@ locals {
     )
     spec = { for sk, sv in {
       disruption = { for dk, dv in {
-        consolidationPolicy = local.pools[local.variants[name].pool].consolidation_policy
+        consolidationPolicy = local.pools[local.variants[name].pool].scale_to_zero ? "WhenEmpty" : local.pools[local.variants[name].pool].consolidation_policy
         consolidateAfter    = local.pools[local.variants[name].pool].consolidate_after
         budgets = length(local.pools[local.variants[name].pool].disruption_budgets) == 0 ? null : [
           for b in local.pools[local.variants[name].pool].disruption_budgets : { for bk, bv in {
@@ -242,7 +242,8 @@ locals {
       clusterEndpoint = var.cluster_endpoint
       # ReservedCapacity: native capacity reservations (capacity type reserved); on by default
       # in 1.14, stated so that a chart default change cannot turn reserved pools off.
-      featureGates      = { reservedCapacity = true }
+      # NodeRepair: ALPHA, off by default; on unless karpenter.node_health.node_repair = false.
+      featureGates      = { nodeRepair = var.karpenter.node_health.node_repair, reservedCapacity = true }
       interruptionQueue = local.queue_name
     } : k => v if v != null }
     tolerations = [{ key = "CriticalAddonsOnly", operator = "Exists" }]

@@ -126,8 +126,13 @@ variable "karpenter" {
           strategy = optional(string)
         }), { strategy = "cluster" })
       }))
+      scale_to_zero  = optional(bool, false)
       instance_store = optional(string)
     }))
+    node_health = optional(object({
+      node_repair      = optional(bool, true)
+      monitoring_agent = optional(bool, true)
+    }), {})
   })
 
   # The pool rules. Their Python twin is toolkit/settings/pools.py (the settings models,
@@ -393,6 +398,27 @@ variable "karpenter" {
       t.owner == null || can(regex("^[0-9]{12}$", t.owner))
     ]]))
     error_message = "karpenter.pools.*.capacity_reservations[*].owner: expected the 12-digit id of the account that owns the reservations."
+  }
+
+  # scale_to_zero (GPU pools): nothing may keep an empty node: consolidate_after of at most
+  # 1h, no budget with nodes 0 that covers reason Empty (no reasons: all of them).
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !p.scale_to_zero || p.gpu])
+    error_message = "karpenter.pools.*.scale_to_zero: scale_to_zero is for GPU pools (gpu: true)."
+  }
+
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : !p.scale_to_zero || try(
+      sum(concat([0], [for m in regexall("([0-9]+)(h|m|s)", p.consolidate_after) : tonumber(m[0]) * lookup({ h = 3600, m = 60, s = 1 }, m[1])])) <= 3600,
+    false)])
+    error_message = "karpenter.pools.*.consolidate_after: a scale-to-zero pool removes empty nodes within consolidate_after of at most 1h."
+  }
+
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : !p.scale_to_zero || alltrue([for b in p.disruption_budgets :
+      !(contains(["0", "0%"], b.nodes) && (length(b.reasons) == 0 || contains(b.reasons, "Empty")))
+    ])])
+    error_message = "karpenter.pools.*.disruption_budgets: a scale-to-zero pool must let Karpenter remove empty nodes: no budget with nodes 0 may cover reason Empty."
   }
 
   # Instance store: raid0 only on families with NVMe instance store (nvme_families in main.tf).

@@ -630,4 +630,30 @@ def test_render_is_deterministic_and_round_trips(tmp_path: Path) -> None:
 
 def test_helm_values_set_the_feature_gates() -> None:
     values = karpenter.helm_values(PROD)
-    assert values["settings"]["featureGates"]["reservedCapacity"] is True
+    assert values["settings"]["featureGates"] == {"nodeRepair": True, "reservedCapacity": True}
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["node_health"] = {"node_repair": False}
+    assert karpenter.helm_values(data)["settings"]["featureGates"] == {"nodeRepair": False, "reservedCapacity": True}
+    chart = karpenter.build_manifests(data)["applications"][1]
+    assert chart["spec"]["source"]["helm"]["valuesObject"] == karpenter.helm_values(data)
+
+
+# ------------------------------------------------------------------ scale to zero
+
+
+def test_scale_to_zero_gpu_pool_consolidates_when_empty() -> None:
+    data = copy.deepcopy(PROD)
+    pool = data["karpenter"]["pools"]["gpu-inference"]
+    pool.update(scale_to_zero=True, consolidation_policy="WhenEmptyOrUnderutilized", consolidate_after="20m",
+                disruption_budgets=[{"nodes": "0", "schedule": "0 12 * * mon-fri", "duration": "11h",
+                                     "reasons": ["Underutilized", "Drifted"]}, {"nodes": "1"}])
+    built = karpenter.build_manifests(data)
+    for name in ("gpu-inference-on-demand", "gpu-inference-spot"):
+        np = nodepool(built, name)
+        assert np["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty"
+        assert np["spec"]["disruption"]["consolidateAfter"] == "20m"
+        assert "replicas" not in np["spec"]  # dynamic NodePools: no static minimum
+        assert karpenter.validate_manifest(np) == []
+    # a budget that keeps empty nodes in business hours keeps idle GPUs: rejected
+    pool["disruption_budgets"][0]["reasons"] = []
+    assert "no budget with nodes 0 may cover reason Empty (budget 0)" in karpenter.check_inputs(data)[0]

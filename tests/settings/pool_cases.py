@@ -283,6 +283,25 @@ CASES: list[Case] = [
         "g6, p4d or p5); no local NVMe: m6i", instance_store="raid0"),
     bad("instance-store-gpu-without-nvme", "no local NVMe: g5g",
         **gpu(instance_families=["g5", "g5g"], instance_store="raid0")),
+    # ---------------------------------------------------------------- scale to zero and node health
+    ok("scale-to-zero", **gpu(scale_to_zero=True, consolidate_after="15m")),
+    ok("scale-to-zero-reads-when-empty", **gpu(scale_to_zero=True, consolidation_policy="WhenEmptyOrUnderutilized")),
+    ok("scale-to-zero-one-hour", **gpu(scale_to_zero=True, consolidate_after="59m60s")),
+    ok("scale-to-zero-window-not-empty", **gpu(scale_to_zero=True, disruption_budgets=[
+        {"nodes": "0", "schedule": "0 8 * * mon-fri", "duration": "10h", "reasons": ["Underutilized", "Drifted"]},
+        {"nodes": "1"}])),
+    ok("scale-to-zero-efa-reserved", **efa(scale_to_zero=True, capacity_reservations=[{"id": "cr-7"}])),
+    bad("scale-to-zero-cpu-pool", "scale_to_zero: scale_to_zero is for GPU pools (gpu: true)", scale_to_zero=True),
+    bad("scale-to-zero-long-wait", "a scale-to-zero pool removes empty nodes within consolidate_after of at most 1h",
+        **gpu(scale_to_zero=True, consolidate_after="1h0m1s")),
+    bad("scale-to-zero-budget-holds-empty", "a scale-to-zero pool must let Karpenter remove empty nodes: no budget "
+        "with nodes 0 may cover reason Empty", **gpu(scale_to_zero=True, disruption_budgets=[{"nodes": "0"}])),
+    bad("scale-to-zero-window-holds-empty", "no budget with nodes 0 may cover reason Empty", **gpu(
+        scale_to_zero=True, disruption_budgets=[
+            {"nodes": "10%"},
+            {"nodes": "0%", "schedule": "@daily", "duration": "1h", "reasons": ["Underutilized", "Empty"]}])),
+    ok("node-health-off", {"node_health": {"node_repair": False, "monitoring_agent": False}}),
+    ok("node-health-agent-only", {"node_health": {"node_repair": False}}),
     # ---------------------------------------------------------------- the on-demand floor (on_demand_share)
     ok("floor-on-demand", {"min_on_demand_share": 1}, capacity_mix=mix("on-demand")),
     ok("floor-ratio", {"min_on_demand_share": 0.3}, capacity_mix=mix("ratio", spot_share=0.7)),

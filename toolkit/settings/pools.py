@@ -30,6 +30,12 @@ Decisions the rules encode (docs/contracts.md, POOL):
 - ``instance_store: raid0`` (``instanceStorePolicy: RAID0``: kubelet and container images on
   the local NVMe disks) needs families that all have NVMe instance store on every size
   (:data:`NVME_FAMILIES`); the EBS root volume stays as it is, encrypted.
+- ``scale_to_zero`` (GPU pools): no node is kept once it is empty. The pool consolidates
+  ``WhenEmpty`` (``consolidation_policy`` is not read), removes an empty node within
+  ``consolidate_after`` of at most 1h, and no budget with ``nodes: 0`` may cover reason
+  ``Empty`` (those are the settings that would keep idle GPU nodes).
+- ``node_health`` (the ``karpenter`` object): Karpenter's ``NodeRepair`` feature gate and the
+  EKS node monitoring agent add-on, both on unless turned off.
 - GPU pools are NVIDIA pools: every family is one of :data:`NVIDIA_GPU_FAMILIES` (AMD, FPGA
   and CPU families are rejected, naming the family); AWS Neuron families (Inferentia,
   Trainium) are rejected in every pool: neuron pools are not supported yet.
@@ -42,6 +48,7 @@ locals of ``modules/karpenter/main.tf`` (a test keeps them equal) and the module
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args
 
@@ -169,6 +176,11 @@ MESSAGES: dict[str, str] = {
     "pools.*.instance_store": "expected raid0 or null",
     "pools.*.instance_store/families": "instance_store raid0 needs families with local NVMe instance store "
                                        "(such as g5, g6, p4d or p5)",
+    "pools.*.scale_to_zero/gpu": "scale_to_zero is for GPU pools (gpu: true)",
+    "pools.*.scale_to_zero/consolidate_after": "a scale-to-zero pool removes empty nodes within consolidate_after "
+                                               "of at most 1h",
+    "pools.*.scale_to_zero/budgets": "a scale-to-zero pool must let Karpenter remove empty nodes: no budget with "
+                                     "nodes 0 may cover reason Empty",
     "pools.*.efa/gpu": "an EFA pool is a GPU training pool (gpu: true)",
     "pools.*.efa/families": "an EFA pool takes EFA-capable families only (such as p4d, p5 or p5en)",
     "pools.*.efa/zones": "an EFA pool needs exactly one zone (zones: [<zone>]): EFA traffic and a cluster "
@@ -261,6 +273,10 @@ class Budget(Strict):
     reasons: Annotated[list[BudgetReason], expect(M["pools.*.disruption_budgets[*].reasons"])] = Field(
         default_factory=list)
 
+    def holds_empty_nodes(self) -> bool:
+        """The budget allows no disruption (``0`` or ``0%``) for reason Empty (no reasons: all)."""
+        return self.nodes in ("0", "0%") and (not self.reasons or "Empty" in self.reasons)
+
     @model_validator(mode="after")
     def _schedule_with_duration(self) -> Budget:
         if (self.schedule is None) != (self.duration is None):
@@ -351,6 +367,8 @@ class Pool(Strict):
                                           "(capacity type reserved); terms are ORed.")
 
     efa: Efa | None = Field(None, description="EFA network interfaces and a placement group (training pools).")
+    scale_to_zero: bool = Field(False, description="GPU pools: keep no empty node (WhenEmpty consolidation, "
+                                                   "consolidate_after <= 1h, no budget holding empty nodes).")
     instance_store: Annotated[Literal["raid0"] | None, expect(M["pools.*.instance_store"])] = Field(
         None, description="raid0: instanceStorePolicy RAID0, kubelet and images on the local NVMe disks "
                           "(families with NVMe instance store only).")
@@ -398,6 +416,16 @@ class Pool(Strict):
                 raise problem(f"{M['pools.*.efa/families']}; not EFA-capable: {', '.join(no_efa)}", "instance_families")
             if self.zones is None or len(self.zones) != 1:
                 raise problem(f"{M['pools.*.efa/zones']}, got {self.zones!r}", "zones")
+        if self.scale_to_zero:
+            if not self.gpu:
+                raise problem(M["pools.*.scale_to_zero/gpu"], "scale_to_zero")
+            if duration_seconds(self.consolidate_after) > SCALE_TO_ZERO_MAX_WAIT:
+                raise problem(f"{M['pools.*.scale_to_zero/consolidate_after']}, got {self.consolidate_after}",
+                              "consolidate_after")
+            holding = [i for i, b in enumerate(self.disruption_budgets) if b.holds_empty_nodes()]
+            if holding:
+                raise problem(f"{M['pools.*.scale_to_zero/budgets']} (budget {holding[0]})", "disruption_budgets")
+            self.consolidation_policy = "WhenEmpty"
         if self.instance_store == "raid0":
             no_nvme = [f for f in dict.fromkeys(self.instance_families) if f not in NVME_FAMILIES]
             if no_nvme:
@@ -422,11 +450,21 @@ class Pool(Strict):
         return self
 
 
+class NodeHealth(Strict):
+    """Node health: Karpenter repairs unhealthy nodes, the EKS node monitoring agent reports them."""
+
+    node_repair: bool = Field(True, description="Karpenter feature gate NodeRepair: replace nodes whose Ready or "
+                                                "node monitoring agent conditions stay bad.")
+    monitoring_agent: bool = Field(True, description="The EKS add-on eks-node-monitoring-agent (node conditions "
+                                                     "such as AcceleratedHardwareReady for GPU faults).")
+
+
 class Karpenter(Strict):
     chart_version: ChartVersion = "1.14.1"
     namespace: Namespace = "kube-system"
     min_on_demand_share: Annotated[Share, expect(M["min_on_demand_share"])] = 0.0
     pools: dict[Name, Pool] = Field(min_length=1)
+    node_health: NodeHealth = Field(default_factory=NodeHealth)
 
     @field_validator("pools", mode="before")
     @classmethod
@@ -444,6 +482,18 @@ class Karpenter(Strict):
                               f"{self.min_on_demand_share:.2f} (policy {pool.capacity_mix.policy})",
                               "pools", name, "capacity_mix")
         return self
+
+
+# --------------------------------------------------------------------------- durations
+
+
+SCALE_TO_ZERO_MAX_WAIT = 3600  # seconds: consolidate_after of a scale-to-zero pool
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds of a duration such as ``1h30m`` (the pattern of ``consolidate_after``)."""
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"([0-9]+)(h|m|s)", text))
 
 
 # --------------------------------------------------------------------------- shares

@@ -412,3 +412,50 @@ run "efa_security_group_allows_all_traffic_from_and_to_itself" {
     error_message = "The EFA rules reference the group itself, never a CIDR."
   }
 }
+
+run "node_monitoring_agent_is_an_addon_after_the_nodes" {
+  command = plan
+
+  variables {
+    node_monitoring_agent = true
+  }
+
+  assert {
+    condition     = contains(keys(aws_eks_addon.this), "eks-node-monitoring-agent") && !contains(keys(aws_eks_addon.before_compute), "eks-node-monitoring-agent")
+    error_message = "The node monitoring agent (a DaemonSet) is installed with the add-ons that need nodes."
+  }
+
+  assert {
+    condition     = contains(keys(data.aws_eks_addon_version.latest), "eks-node-monitoring-agent")
+    error_message = "Without a pinned version the agent gets the most recent one."
+  }
+}
+
+run "node_monitoring_agent_version_from_addons" {
+  command = plan
+
+  variables {
+    node_monitoring_agent = true
+    addons = {
+      "vpc-cni"                   = {}
+      "kube-proxy"                = {}
+      "coredns"                   = {}
+      "eks-pod-identity-agent"    = {}
+      "eks-node-monitoring-agent" = { version = "v1.4.0-eksbuild.2" }
+    }
+  }
+
+  assert {
+    condition     = aws_eks_addon.this["eks-node-monitoring-agent"].addon_version == "v1.4.0-eksbuild.2"
+    error_message = "A version pinned in addons wins over the most recent one."
+  }
+}
+
+run "node_monitoring_agent_off" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(aws_eks_addon.this), "eks-node-monitoring-agent")
+    error_message = "node_monitoring_agent = false (the module default) installs no agent."
+  }
+}

@@ -1202,3 +1202,78 @@ run "instance_store_needs_nvme" {
 
   expect_failures = [var.karpenter]
 }
+
+run "scale_to_zero_cpu_pool" {
+  # scale_to_zero is for GPU pools
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          scale_to_zero     = true
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "scale_to_zero_long_wait" {
+  # a scale-to-zero pool waits at most 1h before removing an empty node
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g6e"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          scale_to_zero     = true
+          consolidate_after = "90m"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "scale_to_zero_budget_keeps_empty" {
+  # no budget with nodes 0 may cover Empty
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g6e"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          scale_to_zero = true
+          disruption_budgets = [
+            { nodes = "0", schedule = "@daily", duration = "1h" },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
