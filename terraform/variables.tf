@@ -133,6 +133,10 @@ variable "karpenter" {
     chart_version       = string
     namespace           = optional(string, "kube-system")
     min_on_demand_share = optional(number, 0)
+    node_health = optional(object({
+      node_repair      = optional(bool, true)
+      monitoring_agent = optional(bool, true)
+    }), {})
     pools = map(object({
       gpu               = optional(bool, false)
       instance_families = list(string)
@@ -183,10 +187,6 @@ variable "karpenter" {
       scale_to_zero  = optional(bool, false)
       instance_store = optional(string)
     }))
-    node_health = optional(object({
-      node_repair      = optional(bool, true)
-      monitoring_agent = optional(bool, true)
-    }), {})
   })
 }
 

@@ -657,3 +657,18 @@ def test_scale_to_zero_gpu_pool_consolidates_when_empty() -> None:
     # a budget that keeps empty nodes in business hours keeps idle GPUs: rejected
     pool["disruption_budgets"][0]["reasons"] = []
     assert "no budget with nodes 0 may cover reason Empty (budget 0)" in karpenter.check_inputs(data)[0]
+
+
+def test_the_readme_training_pool_is_valid_and_renders_objects_the_crds_accept() -> None:
+    import re
+
+    text = (REPO / "modules" / "karpenter" / "README.md").read_text(encoding="utf-8")
+    example = yaml.safe_load(re.search(r"```yaml\n(karpenter:.*?)```", text, re.S).group(1))  # type: ignore[union-attr]
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"].update(example["karpenter"]["pools"])
+    built = karpenter.build_manifests(data)
+    for obj in built["nodepools"] + built["ec2nodeclasses"]:
+        assert karpenter.validate_manifest(obj) == [], obj["metadata"]["name"]
+    nc = next(o for o in built["ec2nodeclasses"] if o["metadata"]["name"] == "gpu-training")
+    assert {"networkInterfaces", "placementGroupSelector", "capacityReservationSelectorTerms",
+            "instanceStorePolicy"} <= set(nc["spec"])
