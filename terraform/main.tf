@@ -95,4 +95,8 @@ module "eks" {
   system_node_group      = var.eks.system_node_group
   addons                 = var.eks.addons
   access_entries         = var.eks.access_entries
+  # Node health: the node monitoring agent add-on (Karpenter's NodeRepair gate is in its Helm values).
+  node_monitoring_agent = var.karpenter.node_health.monitoring_agent
+  # The EFA security group, for the EC2NodeClasses of EFA pools (modules/karpenter selects it by tag).
+  efa_security_group = anytrue([for p in values(var.karpenter.pools) : try(p.efa.enabled, false)])
 }

@@ -133,6 +133,10 @@ variable "karpenter" {
     chart_version       = string
     namespace           = optional(string, "kube-system")
     min_on_demand_share = optional(number, 0)
+    node_health = optional(object({
+      node_repair      = optional(bool, true)
+      monitoring_agent = optional(bool, true)
+    }), {})
     pools = map(object({
       gpu               = optional(bool, false)
       instance_families = list(string)
@@ -166,6 +170,22 @@ variable "karpenter" {
       })), [{ nodes = "10%", schedule = null, duration = null, reasons = [] }])
       root_volume_gi           = optional(number, 100)
       termination_grace_period = optional(string)
+      zones                    = optional(list(string))
+      capacity_reservations = optional(list(object({
+        id    = optional(string)
+        tags  = optional(map(string))
+        owner = optional(string)
+      })), [])
+      efa = optional(object({
+        enabled    = optional(bool, true)
+        interfaces = optional(number, 1)
+        placement_group = optional(object({
+          name     = optional(string)
+          strategy = optional(string)
+        }), { strategy = "cluster" })
+      }))
+      scale_to_zero  = optional(bool, false)
+      instance_store = optional(string)
     }))
   })
 }

@@ -1,9 +1,16 @@
 locals {
   # Networking and identity add-ons must run before nodes join; the rest need nodes.
   addons_before_compute = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]
-  latest_addons         = { for name, addon in var.addons : name => addon if addon.version == null }
+  # The node monitoring agent (node health conditions for Karpenter's node repair) joins the
+  # add-ons when var.node_monitoring_agent is true; an entry in var.addons (a pinned version)
+  # takes precedence.
+  addons = merge(
+    var.node_monitoring_agent ? { "eks-node-monitoring-agent" = { version = null } } : {},
+    var.addons,
+  )
+  latest_addons = { for name, addon in local.addons : name => addon if addon.version == null }
   addon_versions = {
-    for name, addon in var.addons : name => (
+    for name, addon in local.addons : name => (
       addon.version != null ? addon.version : data.aws_eks_addon_version.latest[name].version
     )
   }
@@ -19,7 +26,7 @@ data "aws_eks_addon_version" "latest" {
 }
 
 resource "aws_eks_addon" "before_compute" {
-  for_each = { for name, addon in var.addons : name => addon if contains(local.addons_before_compute, name) }
+  for_each = { for name, addon in local.addons : name => addon if contains(local.addons_before_compute, name) }
 
   region                      = var.region
   cluster_name                = aws_eks_cluster.this.name
@@ -43,7 +50,7 @@ resource "aws_eks_addon" "before_compute" {
 }
 
 resource "aws_eks_addon" "this" {
-  for_each = { for name, addon in var.addons : name => addon if !contains(local.addons_before_compute, name) }
+  for_each = { for name, addon in local.addons : name => addon if !contains(local.addons_before_compute, name) }
 
   region                      = var.region
   cluster_name                = aws_eks_cluster.this.name

@@ -28,6 +28,11 @@ output "cluster_security_group_id" {
   value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
 }
 
+output "efa_security_group_id" {
+  description = "ID of the EFA security group (null when efa_security_group is false)."
+  value       = one(aws_security_group.efa[*].id)
+}
+
 output "cluster_role_arn" {
   description = "ARN of the IAM role of the control plane."
   value       = aws_iam_role.cluster.arn

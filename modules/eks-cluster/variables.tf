@@ -209,6 +209,18 @@ variable "access_entries" {
   }
 }
 
+variable "node_monitoring_agent" {
+  description = "Install the EKS add-on eks-node-monitoring-agent (most recent version, or the version given in addons): node conditions such as AcceleratedHardwareReady that Karpenter's node repair acts on. The root stack sets it from karpenter.node_health.monitoring_agent (default true)."
+  type        = bool
+  default     = false
+}
+
+variable "efa_security_group" {
+  description = "Create the EFA security group <name>-efa (all traffic from and to itself, tagged infra.platform/efa = <name>) that the EC2NodeClasses of Karpenter EFA pools select; true when some pool uses EFA."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Extra tags for every resource (provider default_tags still apply)."
   type        = map(string)

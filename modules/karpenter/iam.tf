@@ -45,6 +45,7 @@ data "aws_iam_policy_document" "controller" {
       "${local.ec2_arn}:*:security-group/*",
       "${local.ec2_arn}:*:subnet/*",
       "${local.ec2_arn}:*:capacity-reservation/*",
+      "${local.ec2_arn}:*:placement-group/*",
     ]
   }
 
@@ -192,9 +193,11 @@ data "aws_iam_policy_document" "controller" {
       "ec2:DescribeCapacityReservations",
       "ec2:DescribeImages",
       "ec2:DescribeInstances",
+      "ec2:DescribeInstanceStatus",
       "ec2:DescribeInstanceTypeOfferings",
       "ec2:DescribeInstanceTypes",
       "ec2:DescribeLaunchTemplates",
+      "ec2:DescribePlacementGroups",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSpotPriceHistory",
       "ec2:DescribeSubnets",

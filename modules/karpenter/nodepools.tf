@@ -106,13 +106,27 @@ locals {
 
   managed_by = { "app.kubernetes.io/managed-by" = "infra" }
 
+  # Reserved pools: reserved joins every NodePool's capacity types (Karpenter tries it first,
+  # priced near zero); the annotation states the order (render/karpenter/nodepools.py).
+  reserved = { for k, p in local.pools : k => length(p.capacity_reservations) > 0 }
+  variant_types = { for name, v in local.variants : name => (
+    local.reserved[v.pool] ? sort(distinct(concat(v.types, ["reserved"]))) : v.types
+  ) }
+  capacity_order = { for name, v in local.variants : name => join(",", concat(["reserved"], (
+    local.pools[v.pool].capacity_mix.policy == "spot-first" ? ["spot", "on-demand"] :
+    local.pools[v.pool].capacity_mix.policy == "on-demand-baseline" ? ["on-demand", "spot"] : v.types
+  ))) if local.reserved[v.pool] }
+
   nodepools = [for name in sort(keys(local.variants)) : {
     apiVersion = "karpenter.sh/v1"
     kind       = "NodePool"
-    metadata   = { name = name, labels = local.managed_by }
+    metadata = merge(
+      { name = name, labels = local.managed_by },
+      local.reserved[local.variants[name].pool] ? { annotations = { "infra.platform/capacity-order" = local.capacity_order[name] } } : {},
+    )
     spec = { for sk, sv in {
       disruption = { for dk, dv in {
-        consolidationPolicy = local.pools[local.variants[name].pool].consolidation_policy
+        consolidationPolicy = local.pools[local.variants[name].pool].scale_to_zero ? "WhenEmpty" : local.pools[local.variants[name].pool].consolidation_policy
         consolidateAfter    = local.pools[local.variants[name].pool].consolidate_after
         budgets = length(local.pools[local.variants[name].pool].disruption_budgets) == 0 ? null : [
           for b in local.pools[local.variants[name].pool].disruption_budgets : { for bk, bv in {
@@ -139,10 +153,14 @@ locals {
           requirements = concat(
             [
               { key = "karpenter.k8s.aws/instance-family", operator = "In", values = sort(local.pools[local.variants[name].pool].instance_families) },
-              { key = "karpenter.sh/capacity-type", operator = "In", values = local.variants[name].types },
+              { key = "karpenter.sh/capacity-type", operator = "In", values = local.variant_types[name] },
               { key = "kubernetes.io/os", operator = "In", values = ["linux"] },
             ],
-            local.pools[local.variants[name].pool].gpu ? [{ key = "karpenter.k8s.aws/instance-gpu-count", operator = "Gt", values = ["0"] }] : [],
+            local.pools[local.variants[name].pool].gpu ? [
+              { key = "karpenter.k8s.aws/instance-gpu-count", operator = "Gt", values = ["0"] },
+              { key = "karpenter.k8s.aws/instance-gpu-manufacturer", operator = "In", values = ["nvidia"] },
+            ] : [],
+            local.pools[local.variants[name].pool].zones != null ? [{ key = "topology.kubernetes.io/zone", operator = "In", values = sort(local.pools[local.variants[name].pool].zones) }] : [],
             local.variants[name].spread != null ? [{ key = "capacity-spread", operator = "In", values = local.variants[name].spread }] : [],
           )
           taints = length(local.pools[local.variants[name].pool].taints) == 0 ? null : [
@@ -158,6 +176,16 @@ locals {
     } : sk => sv if sv != null }
   }]
 
+  # EFA pools (training): EFA interfaces, a placement group (created in placement.tf for
+  # strategy cluster) and the EFA security group of modules/eks-cluster besides the cluster's.
+  efa_on = { for k, p in local.pools : k => try(p.efa.enabled, false) }
+  efa_network_interfaces = { for k, p in local.pools : k => concat(
+    [{ networkCardIndex = 0, deviceIndex = 0, interfaceType = "interface" }],
+    [for card in range(try(p.efa.interfaces, 0)) : { networkCardIndex = card, deviceIndex = card == 0 ? 1 : 0, interfaceType = "efa-only" }],
+  ) if local.efa_on[k] }
+  placement_group_names   = { for k, p in local.pools : k => coalesce(try(p.efa.placement_group.name, null), "${var.name}-${k}") if local.efa_on[k] }
+  efa_security_group_tags = { "infra.platform/efa" = var.cluster_name }
+
   ebs = { for k, p in local.pools : k => {
     deleteOnTermination = true
     encrypted           = true
@@ -170,7 +198,7 @@ locals {
     apiVersion = "karpenter.k8s.aws/v1"
     kind       = "EC2NodeClass"
     metadata   = { name = k, labels = local.managed_by }
-    spec = {
+    spec = { for sk, sv in {
       amiSelectorTerms = [{ alias = local.pools[k].ami_alias }]
       # Bottlerocket keeps the OS on a small /dev/xvda and kubelet data on /dev/xvdb.
       blockDeviceMappings = concat(
@@ -190,10 +218,16 @@ locals {
         httpTokens              = "required"
       }
       role                       = local.node_role_name
-      securityGroupSelectorTerms = [{ tags = local.discovery_tags }]
+      securityGroupSelectorTerms = concat([{ tags = local.discovery_tags }], local.efa_on[k] ? [{ tags = local.efa_security_group_tags }] : [])
       subnetSelectorTerms        = [{ tags = local.discovery_tags }]
       tags                       = merge(var.tags, { "infra.platform/pool" = k })
-    }
+      instanceStorePolicy        = local.pools[k].instance_store == "raid0" ? "RAID0" : null
+      networkInterfaces          = lookup(local.efa_network_interfaces, k, null)
+      placementGroupSelector     = local.efa_on[k] ? { name = local.placement_group_names[k] } : null
+      capacityReservationSelectorTerms = length(local.pools[k].capacity_reservations) == 0 ? null : [
+        for t in local.pools[k].capacity_reservations : { for tk, tv in { id = t.id, tags = t.tags, ownerID = t.owner } : tk => tv if tv != null }
+      ]
+    } : sk => sv if sv != null }
   }]
 
   helm_values = {
@@ -204,8 +238,12 @@ locals {
       name   = local.service_account
     }
     settings = { for k, v in {
-      clusterName       = var.cluster_name
-      clusterEndpoint   = var.cluster_endpoint
+      clusterName     = var.cluster_name
+      clusterEndpoint = var.cluster_endpoint
+      # ReservedCapacity: native capacity reservations (capacity type reserved); on by default
+      # in 1.14, stated so that a chart default change cannot turn reserved pools off.
+      # NodeRepair: ALPHA, off by default; on unless karpenter.node_health.node_repair = false.
+      featureGates      = { nodeRepair = var.karpenter.node_health.node_repair, reservedCapacity = true }
       interruptionQueue = local.queue_name
     } : k => v if v != null }
     tolerations = [{ key = "CriticalAddonsOnly", operator = "Exists" }]

@@ -33,6 +33,11 @@ output "event_rule_names" {
   value       = { for k, r in aws_cloudwatch_event_rule.interruption : k => r.name }
 }
 
+output "placement_group_names" {
+  description = "Cluster placement groups the module created for EFA pools, by pool name."
+  value       = { for k, g in aws_placement_group.efa : k => g.name }
+}
+
 output "nodepools" {
   description = "Karpenter v1 NodePool objects (karpenter.sh/v1), sorted by name."
   value       = local.nodepools

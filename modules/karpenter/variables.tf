@@ -79,6 +79,10 @@ variable "karpenter" {
     chart_version       = string
     namespace           = optional(string, "kube-system")
     min_on_demand_share = optional(number, 0)
+    node_health = optional(object({
+      node_repair      = optional(bool, true)
+      monitoring_agent = optional(bool, true)
+    }), {})
     pools = map(object({
       gpu               = optional(bool, false)
       instance_families = list(string)
@@ -112,6 +116,22 @@ variable "karpenter" {
       })), [{ nodes = "10%", schedule = null, duration = null, reasons = [] }])
       root_volume_gi           = optional(number, 100)
       termination_grace_period = optional(string)
+      zones                    = optional(list(string))
+      capacity_reservations = optional(list(object({
+        id    = optional(string)
+        tags  = optional(map(string))
+        owner = optional(string)
+      })), [])
+      efa = optional(object({
+        enabled    = optional(bool, true)
+        interfaces = optional(number, 1)
+        placement_group = optional(object({
+          name     = optional(string)
+          strategy = optional(string)
+        }), { strategy = "cluster" })
+      }))
+      scale_to_zero  = optional(bool, false)
+      instance_store = optional(string)
     }))
   })
 
@@ -149,6 +169,18 @@ variable "karpenter" {
       length(p.instance_families) > 0 && alltrue([for f in p.instance_families : can(regex("^[a-z][a-z0-9-]*$", f))])
     ])
     error_message = "karpenter.pools.*.instance_families: expected one or more EC2 instance families such as m6i or g6e."
+  }
+
+  # Neuron families (AWS Inferentia, Trainium) in any pool; families of a GPU pool that are
+  # not NVIDIA GPU families (tables in main.tf). The messages name the families.
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : alltrue([for f in p.instance_families : !contains(keys(local.neuron_families), f)])])
+    error_message = "karpenter.pools.*.instance_families: neuron pools (AWS Inferentia, Trainium) are not supported yet; Neuron: ${join(", ", distinct(flatten([for k, p in var.karpenter.pools : [for f in p.instance_families : f if contains(keys(local.neuron_families), f)]])))}."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !p.gpu || alltrue([for f in p.instance_families : contains(local.nvidia_gpu_families, f)])])
+    error_message = "karpenter.pools.*.instance_families: a GPU pool takes NVIDIA GPU families only (such as g6e or p5); not NVIDIA: ${join(", ", [for f in distinct(flatten([for k, p in var.karpenter.pools : [for f in p.instance_families : f if !contains(local.nvidia_gpu_families, f)] if p.gpu])) : "${f} (${lookup(local.accelerator_kinds, f, "no GPU")})"])}."
   }
 
   validation {
@@ -316,6 +348,125 @@ variable "karpenter" {
   validation {
     condition     = alltrue([for k, p in var.karpenter.pools : p.termination_grace_period == null || can(regex("^([0-9]+(s|m|h))+$", p.termination_grace_period))])
     error_message = "karpenter.pools.*.termination_grace_period: expected a duration such as 24h, or null."
+  }
+
+  # Zones: availability zones of var.region, each at most once.
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : p.zones == null || try(
+      length(p.zones) > 0 && length(distinct(p.zones)) == length(p.zones) && alltrue([for z in p.zones : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$", z))]),
+    false)])
+    error_message = "karpenter.pools.*.zones: expected one or more distinct availability zones such as us-east-1a."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for k, p in var.karpenter.pools : [for z in coalesce(p.zones, []) : substr(z, 0, max(length(z) - 1, 0)) == var.region]]))
+    error_message = "karpenter.pools.*.zones: expected availability zones of the stack's region ${var.region}, got ${join(", ", flatten([for k, p in var.karpenter.pools : [for z in coalesce(p.zones, []) : z if substr(z, 0, max(length(z) - 1, 0)) != var.region]]))}."
+  }
+
+  # Capacity reservations: terms by id, or by tags with an optional owner (CRD limits: 30
+  # terms, 20 tags a term, no empty keys or values).
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : length(p.capacity_reservations) <= 30])
+    error_message = "karpenter.pools.*.capacity_reservations: expected at most 30 capacity reservation selector terms."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.capacity_reservations :
+      (t.id == null) != (t.tags == null) && !(t.id != null && t.owner != null)
+    ]]))
+    error_message = "karpenter.pools.*.capacity_reservations[*]: expected a term with id or tags (not both); owner goes with tags."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.capacity_reservations :
+      t.id == null || can(regex("^cr-[0-9a-z]+$", t.id))
+    ]]))
+    error_message = "karpenter.pools.*.capacity_reservations[*].id: expected a capacity reservation id such as cr-0123456789abcdef0."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.capacity_reservations :
+      t.tags == null || try(length(t.tags) >= 1 && length(t.tags) <= 20 && alltrue([for tk, tv in t.tags :
+        length(tk) >= 1 && length(tk) <= 128 && length(tv) >= 1 && length(tv) <= 256
+      ]), false)
+    ]]))
+    error_message = "karpenter.pools.*.capacity_reservations[*].tags: expected 1 to 20 tags with non-empty keys of at most 128 characters and non-empty values of at most 256 (* matches any)."
+  }
+
+  validation {
+    condition = alltrue(flatten([for k, p in var.karpenter.pools : [for t in p.capacity_reservations :
+      t.owner == null || can(regex("^[0-9]{12}$", t.owner))
+    ]]))
+    error_message = "karpenter.pools.*.capacity_reservations[*].owner: expected the 12-digit id of the account that owns the reservations."
+  }
+
+  # scale_to_zero (GPU pools): nothing may keep an empty node: consolidate_after of at most
+  # 1h, no budget with nodes 0 that covers reason Empty (no reasons: all of them).
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !p.scale_to_zero || p.gpu])
+    error_message = "karpenter.pools.*.scale_to_zero: scale_to_zero is for GPU pools (gpu: true)."
+  }
+
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : !p.scale_to_zero || try(
+      sum(concat([0], [for m in regexall("([0-9]+)(h|m|s)", p.consolidate_after) : tonumber(m[0]) * lookup({ h = 3600, m = 60, s = 1 }, m[1])])) <= 3600,
+    false)])
+    error_message = "karpenter.pools.*.consolidate_after: a scale-to-zero pool removes empty nodes within consolidate_after of at most 1h."
+  }
+
+  validation {
+    condition = alltrue([for k, p in var.karpenter.pools : !p.scale_to_zero || alltrue([for b in p.disruption_budgets :
+      !(contains(["0", "0%"], b.nodes) && (length(b.reasons) == 0 || contains(b.reasons, "Empty")))
+    ])])
+    error_message = "karpenter.pools.*.disruption_budgets: a scale-to-zero pool must let Karpenter remove empty nodes: no budget with nodes 0 may cover reason Empty."
+  }
+
+  # Instance store: raid0 only on families with NVMe instance store (nvme_families in main.tf).
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.instance_store == null || p.instance_store == "raid0"])
+    error_message = "karpenter.pools.*.instance_store: expected raid0 or null."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.instance_store != "raid0" || alltrue([for f in p.instance_families : contains(local.nvme_families, f)])])
+    error_message = "karpenter.pools.*.instance_store: instance_store raid0 needs families with local NVMe instance store (such as g5, g6, p4d or p5); no local NVMe: ${join(", ", distinct(flatten([for k, p in var.karpenter.pools : [for f in p.instance_families : f if !contains(local.nvme_families, f)] if p.instance_store == "raid0"])))}."
+  }
+
+  # EFA (training pools): interfaces, placement group, and what an EFA pool needs (a GPU pool
+  # of EFA-capable families in exactly one zone). try() reads a pool without efa as off.
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.efa == null || try(p.efa.interfaces >= 1 && p.efa.interfaces <= 32 && floor(p.efa.interfaces) == p.efa.interfaces, false)])
+    error_message = "karpenter.pools.*.efa.interfaces: expected a whole number of EFA interfaces between 1 and 32."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.efa == null || try((p.efa.placement_group.name == null) != (p.efa.placement_group.strategy == null), false)])
+    error_message = "karpenter.pools.*.efa.placement_group: expected a placement group name or strategy cluster (one of the two)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.efa == null || try(p.efa.placement_group.name == null || can(regex("^[A-Za-z0-9._-]{1,255}$", p.efa.placement_group.name)), false)])
+    error_message = "karpenter.pools.*.efa.placement_group.name: expected a placement group name of 1 to 255 letters, digits, -, _ or .."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : p.efa == null || try(p.efa.placement_group.strategy == null || p.efa.placement_group.strategy == "cluster", false)])
+    error_message = "karpenter.pools.*.efa.placement_group.strategy: expected strategy cluster."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !try(p.efa.enabled, false) || p.gpu])
+    error_message = "karpenter.pools.*.efa: an EFA pool is a GPU training pool (gpu: true)."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !try(p.efa.enabled, false) || alltrue([for f in p.instance_families : contains(local.efa_families, f)])])
+    error_message = "karpenter.pools.*.instance_families: an EFA pool takes EFA-capable families only (such as p4d, p5 or p5en); not EFA-capable: ${join(", ", distinct(flatten([for k, p in var.karpenter.pools : [for f in p.instance_families : f if !contains(local.efa_families, f)] if try(p.efa.enabled, false)])))}."
+  }
+
+  validation {
+    condition     = alltrue([for k, p in var.karpenter.pools : !try(p.efa.enabled, false) || try(length(p.zones) == 1, false)])
+    error_message = "karpenter.pools.*.zones: an EFA pool needs exactly one zone (zones: [<zone>]): EFA traffic and a cluster placement group stay in one availability zone."
   }
 
   # The on-demand share a policy guarantees: on-demand 1, spot and spot-first 0, ratio

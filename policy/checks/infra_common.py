@@ -636,6 +636,22 @@ def pool_group(nodepool: dict[str, Any]) -> str:
 
 def load_sibling_nodepools(scanned_file: str) -> list[dict[str, Any]]:
     """All NodePools in the manifests folder that holds ``scanned_file``."""
+    return load_siblings(scanned_file, "NodePool")
+
+
+def sibling_nodeclass(scanned_file: str, nodepool: dict[str, Any]) -> dict[str, Any] | None:
+    """The EC2NodeClass a NodePool's ``nodeClassRef`` names, from the manifests folder of
+    ``scanned_file`` (None when it is not there)."""
+    ref = (((nodepool.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}
+    name = ref.get("name") if isinstance(ref, dict) else None
+    for doc in load_siblings(scanned_file, "EC2NodeClass"):
+        if (doc.get("metadata") or {}).get("name") == name:
+            return doc
+    return None
+
+
+def load_siblings(scanned_file: str, kind: str) -> list[dict[str, Any]]:
+    """All objects of ``kind`` in the manifests folder that holds ``scanned_file``."""
     import yaml  # checkov depends on PyYAML
 
     rel = _scanned_file(scanned_file)
@@ -651,7 +667,7 @@ def load_sibling_nodepools(scanned_file: str) -> list[dict[str, Any]]:
             continue
         with open(os.path.join(folder, name), encoding="utf-8") as fh:
             for doc in yaml.safe_load_all(fh):
-                if isinstance(doc, dict) and doc.get("kind") == "NodePool":
+                if isinstance(doc, dict) and doc.get("kind") == kind:
                     pools.append(doc)
     return pools
 

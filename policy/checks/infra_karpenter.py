@@ -184,6 +184,67 @@ class NodeClassNodeRole(BaseK8Check):
         return CheckResult.PASSED if role.startswith(prefix) and middle else CheckResult.FAILED
 
 
+class ReservedNodePoolSelectsReservations(BaseK8Check):
+    def __init__(self) -> None:
+        super().__init__(
+            name="NodePools that allow capacity type reserved use an EC2NodeClass that selects capacity reservations",
+            id="CKV_INFRA_35",
+            categories=[CheckCategories.KUBERNETES],
+            supported_entities=["NodePool"],
+        )
+
+    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """A NodePool that may launch ``reserved`` capacity names an EC2NodeClass (in the same
+        manifests folder) whose ``capacityReservationSelectorTerms`` is a non-empty list of terms
+        that each select something (``id``, non-empty ``tags`` or ``instanceMatchCriteria``).
+        Without it the pool never gets reserved capacity and paid reservations sit idle.
+        Pools without ``reserved`` pass; a node class outside the folder: UNKNOWN."""
+        if "reserved" not in ic.capacity_types(conf):
+            return CheckResult.PASSED
+        nodeclass = ic.sibling_nodeclass(self.entity_path, conf)
+        if nodeclass is None:
+            return CheckResult.UNKNOWN
+        terms = (nodeclass.get("spec") or {}).get("capacityReservationSelectorTerms")
+        if not isinstance(terms, list) or not terms:
+            return CheckResult.FAILED
+        for term in terms:
+            if not isinstance(term, dict) or not (term.get("id") or term.get("tags") or term.get("instanceMatchCriteria")):
+                return CheckResult.FAILED
+        return CheckResult.PASSED
+
+
+ZONE_KEYS = ("topology.kubernetes.io/zone", "topology.k8s.aws/zone-id")
+
+
+class EfaNodePoolSingleZone(BaseK8Check):
+    def __init__(self) -> None:
+        super().__init__(
+            name="NodePools of EFA node classes are pinned to exactly one availability zone",
+            id="CKV_INFRA_36",
+            categories=[CheckCategories.KUBERNETES],
+            supported_entities=["NodePool"],
+        )
+
+    def scan_spec_conf(self, conf: dict[str, Any]) -> CheckResult:
+        """A NodePool whose EC2NodeClass (same manifests folder) attaches ``efa-only`` interfaces
+        has a ``topology.kubernetes.io/zone`` (or ``topology.k8s.aws/zone-id``) requirement ``In``
+        exactly one zone: EFA traffic and cluster placement groups do not cross zones, so nodes of
+        one training job in two zones cannot talk over EFA. Other NodePools pass; a node class
+        outside the folder: UNKNOWN."""
+        nodeclass = ic.sibling_nodeclass(self.entity_path, conf)
+        if nodeclass is None:
+            return CheckResult.UNKNOWN
+        nics = (nodeclass.get("spec") or {}).get("networkInterfaces") or []
+        if not any(isinstance(n, dict) and n.get("interfaceType") == "efa-only" for n in nics):
+            return CheckResult.PASSED
+        zones: set[str] | None = None
+        for req in ic.requirements(conf):
+            if req.get("key") in ZONE_KEYS and req.get("operator") == "In":
+                values = {str(v) for v in req.get("values") or []}
+                zones = values if zones is None else zones & values
+        return CheckResult.PASSED if zones is not None and len(zones) == 1 else CheckResult.FAILED
+
+
 check_gpu_taint = GpuNodePoolTaint()
 check_gpu_limit = GpuNodePoolLimit()
 check_on_demand = OnDemandShare()
@@ -191,3 +252,5 @@ check_nodeclass_imds = NodeClassImdsV2()
 check_nodeclass_ebs = NodeClassEbsEncrypted()
 check_budgets = NodePoolDisruptionBudgets()
 check_node_role = NodeClassNodeRole()
+check_reserved_selector = ReservedNodePoolSelectsReservations()
+check_efa_single_zone = EfaNodePoolSingleZone()

@@ -81,6 +81,15 @@ def test_gpu_nodepools_carry_taint_gpu_requirement_limit_and_label() -> None:
     assert training["spec"]["disruption"]["budgets"][0] == {"nodes": "0", "schedule": "0 7 * * 1-5", "duration": "12h"}
 
 
+def test_gpu_nodepools_launch_nvidia_gpus_only() -> None:
+    built = karpenter.build_manifests(PROD)
+    nvidia = {"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": ["nvidia"]}
+    for np in built["nodepools"]:
+        gpu = np["metadata"]["name"].startswith("gpu-")
+        assert requirement(np, "karpenter.k8s.aws/instance-gpu-manufacturer") == (nvidia if gpu else None)
+        assert karpenter.validate_manifest(np) == []
+
+
 def test_nodeclasses_are_hardened_and_use_the_region_ebs_alias() -> None:
     built = karpenter.build_manifests(PROD)
     alias = "arn:aws:kms:us-east-1:123456789012:alias/prod-us-east-ebs"
@@ -209,6 +218,150 @@ def test_spot_first_is_one_pool_with_both_capacity_types() -> None:
     assert not any(o["metadata"]["name"].startswith("gpu-dev-") for o in mixes["nodepools"])
     batch = nodepool(mixes, "batch")
     assert "weight" not in batch["spec"] and "budgets" not in batch["spec"]["disruption"]
+
+
+# ------------------------------------------------------------------ reserved capacity and zones
+
+
+RESERVATIONS = [{"id": "cr-0123456789abcdef0"}, {"tags": {"block": "p5-training"}, "owner": "210987654321"}]
+
+
+def reserved(pool: str, **mix: Any) -> dict[str, list[dict[str, Any]]]:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["min_on_demand_share"] = 0
+    data["karpenter"]["pools"][pool]["capacity_reservations"] = RESERVATIONS
+    data["karpenter"]["pools"][pool]["zones"] = ["us-east-1b"]
+    data["karpenter"]["pools"][pool]["capacity_mix"].update(mix)
+    return karpenter.build_manifests(data)
+
+
+def test_reserved_pool_adds_reserved_and_selects_its_reservations() -> None:
+    built = reserved("gpu-training")
+    training = nodepool(built, "gpu-training")
+    assert requirement(training, karpenter.CAPACITY_TYPE)["values"] == ["on-demand", "reserved"]  # type: ignore[index]
+    assert training["metadata"]["annotations"] == {"infra.platform/capacity-order": "reserved,on-demand"}
+    assert requirement(training, "topology.kubernetes.io/zone") == {
+        "key": "topology.kubernetes.io/zone", "operator": "In", "values": ["us-east-1b"]}
+    nc = next(o for o in built["ec2nodeclasses"] if o["metadata"]["name"] == "gpu-training")
+    assert nc["spec"]["capacityReservationSelectorTerms"] == [
+        {"id": "cr-0123456789abcdef0"}, {"tags": {"block": "p5-training"}, "ownerID": "210987654321"}]
+    # the other pools are as before: no reserved type, no annotation, no terms
+    for np in built["nodepools"]:
+        if np is not training:
+            assert "reserved" not in requirement(np, karpenter.CAPACITY_TYPE)["values"]  # type: ignore[index]
+            assert "annotations" not in np["metadata"]
+    assert all("capacityReservationSelectorTerms" not in o["spec"] for o in built["ec2nodeclasses"] if o is not nc)
+    for obj in built["nodepools"] + built["ec2nodeclasses"]:
+        assert karpenter.validate_manifest(obj) == [], obj["metadata"]["name"]
+
+
+@pytest.mark.parametrize("mix, names, types, order", [
+    ({"policy": "on-demand"}, ["general"], [["on-demand", "reserved"]], ["reserved,on-demand"]),
+    ({"policy": "spot"}, ["general"], [["reserved", "spot"]], ["reserved,spot"]),
+    ({"policy": "spot-first"}, ["general"], [["on-demand", "reserved", "spot"]], ["reserved,spot,on-demand"]),
+    ({"policy": "on-demand-baseline", "baseline_cpu": 100}, ["general-on-demand", "general-spot"],
+     [["on-demand", "reserved"], ["reserved", "spot"]], ["reserved,on-demand,spot"] * 2),
+    ({"policy": "ratio", "spot_share": 0.6}, ["general-on-demand", "general-spot"],
+     [["on-demand", "reserved"], ["reserved", "spot"]], ["reserved,on-demand", "reserved,spot"]),
+])
+def test_reservations_come_first_then_the_capacity_mix(mix: dict[str, Any], names: list[str],
+                                                        types: list[list[str]], order: list[str]) -> None:
+    built = reserved("general", **mix)
+    pools = [o for o in built["nodepools"] if o["metadata"]["name"] in ("general", "general-on-demand", "general-spot")]
+    assert [o["metadata"]["name"] for o in pools] == names
+    assert [requirement(o, karpenter.CAPACITY_TYPE)["values"] for o in pools] == types  # type: ignore[index]
+    assert [o["metadata"]["annotations"]["infra.platform/capacity-order"] for o in pools] == order
+    # reserved is not spot: the on-demand share a policy guarantees is the same with reservations
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["min_on_demand_share"] = 0
+    data["karpenter"]["pools"]["general"]["capacity_mix"].update(mix)
+    plain = karpenter.build_manifests(data)
+    assert [o["spec"]["limits"] for o in pools] == [nodepool(plain, n)["spec"]["limits"] for n in names]
+
+
+def test_zones_outside_the_stack_region_are_rejected() -> None:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"]["general"]["zones"] = ["us-west-2a"]
+    assert karpenter.check_inputs(data) == [
+        "karpenter.pools.general.zones: expected availability zones of the stack's region us-east-1, got us-west-2a"]
+
+
+# ------------------------------------------------------------------ EFA (training pools)
+
+
+def training(**efa: Any) -> dict[str, Any]:
+    data = copy.deepcopy(PROD)
+    pool = data["karpenter"]["pools"]["gpu-training"]
+    pool.update(zones=["us-east-1a"], efa={"interfaces": 32, **efa})
+    return data
+
+
+def efa_nodeclass(data: dict[str, Any]) -> dict[str, Any]:
+    return next(o for o in karpenter.build_manifests(data)["ec2nodeclasses"] if o["metadata"]["name"] == "gpu-training")
+
+
+def test_efa_pool_gets_interfaces_placement_group_and_the_efa_security_group() -> None:
+    nc = efa_nodeclass(training())
+    nics = nc["spec"]["networkInterfaces"]
+    assert nics[0] == {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}
+    assert nics[1] == {"networkCardIndex": 0, "deviceIndex": 1, "interfaceType": "efa-only"}
+    assert nics[2:] == [{"networkCardIndex": c, "deviceIndex": 0, "interfaceType": "efa-only"} for c in range(1, 32)]
+    assert nc["spec"]["placementGroupSelector"] == {"name": "prod-us-east-gpu-training"}
+    assert nc["spec"]["securityGroupSelectorTerms"] == [
+        {"tags": {"karpenter.sh/discovery": "prod-us-east"}}, {"tags": {"infra.platform/efa": "prod-us-east"}}]
+    assert karpenter.validate_manifest(nc) == []
+    # the NodePool is pinned to the one zone; the other pools get no EFA and keep one SG term
+    built = karpenter.build_manifests(training())
+    assert requirement(nodepool(built, "gpu-training"), "topology.kubernetes.io/zone")["values"] == [  # type: ignore[index]
+        "us-east-1a"]
+    for other in built["ec2nodeclasses"]:
+        if other["metadata"]["name"] != "gpu-training":
+            assert "networkInterfaces" not in other["spec"] and "placementGroupSelector" not in other["spec"]
+            assert len(other["spec"]["securityGroupSelectorTerms"]) == 1
+
+
+def test_efa_pool_with_a_named_placement_group_and_one_interface() -> None:
+    nc = efa_nodeclass(training(interfaces=1, placement_group={"name": "existing-pg"}))
+    assert nc["spec"]["placementGroupSelector"] == {"name": "existing-pg"}
+    assert nc["spec"]["networkInterfaces"] == [
+        {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"},
+        {"networkCardIndex": 0, "deviceIndex": 1, "interfaceType": "efa-only"}]
+
+
+def test_efa_off_renders_nothing_of_it() -> None:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"]["gpu-training"]["efa"] = {"enabled": False, "interfaces": 4}
+    assert karpenter.build_manifests(data) == karpenter.build_manifests(PROD)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"zones": None}, "an EFA pool needs exactly one zone"),
+    ({"zones": ["us-east-1a", "us-east-1b"]}, "an EFA pool needs exactly one zone"),
+    ({"instance_families": ["p5", "g6f"]}, "not EFA-capable: g6f"),
+])
+def test_efa_pool_rules_reject_with_one_line(change: dict[str, Any], message: str) -> None:
+    data = training()
+    data["karpenter"]["pools"]["gpu-training"].update(change)
+    problems = karpenter.check_inputs(data)
+    assert len(problems) == 1 and message in problems[0], problems
+
+
+# ------------------------------------------------------------------ instance store
+
+
+def test_instance_store_raid0_sets_the_policy_and_keeps_the_encrypted_root_volume() -> None:
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"]["gpu-training"]["instance_store"] = "raid0"
+    before = {o["metadata"]["name"]: o for o in karpenter.build_manifests(PROD)["ec2nodeclasses"]}
+    after = {o["metadata"]["name"]: o for o in karpenter.build_manifests(data)["ec2nodeclasses"]}
+    assert after["gpu-training"]["spec"].pop("instanceStorePolicy") == "RAID0"
+    assert after == before  # nothing else changes: the EBS volumes stay encrypted with the ebs key
+    data["karpenter"]["pools"]["gpu-inference"]["instance_store"] = "raid0"
+    data["karpenter"]["pools"]["general"]["instance_store"] = "raid0"  # m6i, m7i, c6i ...: no instance store
+    problems = karpenter.check_inputs(data)
+    assert problems == ["karpenter.pools.general.instance_store: instance_store raid0 needs families with local "
+                        "NVMe instance store (such as g5, g6, p4d or p5); no local NVMe: " +
+                        ", ".join(PROD["karpenter"]["pools"]["general"]["instance_families"])], problems
 
 
 # ------------------------------------------------------------------ input rules (twins of variables.tf)
@@ -349,7 +502,45 @@ NODECLASS_BREAKS = [
     ("hop limit zero", lambda o: o["spec"]["metadataOptions"].update(httpPutResponseHopLimit=0), "minimum of 1"),
     ("restricted tag", lambda o: o["spec"]["tags"].update({"kubernetes.io/cluster/x": "owned"}), "restricted"),
     ("missing subnet terms", lambda o: o["spec"].pop("subnetSelectorTerms"), "is a required property"),
+    ("empty reservation term", lambda o: o["spec"].update(capacityReservationSelectorTerms=[{}]),
+     "expected at least one, got none"),
+    ("reservation id with tags", lambda o: o["spec"].update(
+        capacityReservationSelectorTerms=[{"id": "cr-1", "tags": {"a": "b"}}]), "'id' is mutually exclusive"),
+    ("reservation id pattern", lambda o: o["spec"].update(capacityReservationSelectorTerms=[{"id": "r-1"}]),
+     "does not match"),
+    ("reservation empty tag value", lambda o: o["spec"].update(capacityReservationSelectorTerms=[{"tags": {"a": ""}}]),
+     "empty tag keys or values"),
+    ("reservation owner pattern", lambda o: o["spec"].update(
+        capacityReservationSelectorTerms=[{"tags": {"a": "b"}, "ownerID": "12"}]), "does not match"),
 ]
+
+
+EFA_NODECLASS_BREAKS = [
+    ("no primary interface", lambda o: o["spec"]["networkInterfaces"].pop(0), "must include a primary interface"),
+    ("primary efa-only", lambda o: o["spec"]["networkInterfaces"][0].update(interfaceType="efa-only"),
+     "must include a primary interface"),
+    ("two efa on one card", lambda o: o["spec"]["networkInterfaces"][2].update(networkCardIndex=0, deviceIndex=2),
+     "at most one efa device per network card"),
+    ("same card and device", lambda o: o["spec"]["networkInterfaces"][3].update(networkCardIndex=1),
+     "must not have duplicate networkCardIndex and deviceIndex pairs"),
+    ("unknown interface type", lambda o: o["spec"]["networkInterfaces"][1].update(interfaceType="efa"),
+     "'efa' is not one of"),
+    ("negative card", lambda o: o["spec"]["networkInterfaces"][1].update(networkCardIndex=-1), "less than the minimum"),
+    ("placement group empty", lambda o: o["spec"].update(placementGroupSelector={}), "expected at least one"),
+    ("placement group name and id", lambda o: o["spec"]["placementGroupSelector"].update(id="pg-0123"),
+     "'name' and 'id' are mutually exclusive"),
+    ("instance store policy", lambda o: o["spec"].update(instanceStorePolicy="RAID1"), "'RAID1' is not one of"),
+    ("placement group id pattern", lambda o: o["spec"].update(placementGroupSelector={"id": "cpg-1"}), "does not match"),
+]
+
+
+@pytest.mark.parametrize("label, breaker, message", EFA_NODECLASS_BREAKS, ids=[b[0] for b in EFA_NODECLASS_BREAKS])
+def test_validate_manifest_catches_efa_nodeclass_errors(label: str, breaker: Any, message: str) -> None:
+    obj = copy.deepcopy(efa_nodeclass(training()))
+    assert karpenter.validate_manifest(obj) == []
+    breaker(obj)
+    errors = karpenter.validate_manifest(obj)
+    assert any(message in e for e in errors), errors
 
 
 @pytest.mark.parametrize("label, breaker, message", NODECLASS_BREAKS, ids=[b[0] for b in NODECLASS_BREAKS])
@@ -359,6 +550,20 @@ def test_validate_manifest_catches_nodeclass_errors(label: str, breaker: Any, me
     breaker(obj)
     errors = karpenter.validate_manifest(obj)
     assert any(message in e for e in errors), errors
+
+
+def test_every_valid_pool_case_renders_objects_the_crds_accept() -> None:
+    """Every valid case of the pool-rules table (tests/settings/pool_cases.py), every new pool kind
+    with it (reserved, zonal, ...), renders NodePools and EC2NodeClasses the bundled CRDs accept."""
+    from tests.settings.pool_cases import CASES
+
+    identity = {"environment": "test", "name": "test-us-east", "region": "us-east-1", "account_id": "123456789012"}
+    valid = [c for c in CASES if c.error is None]
+    assert len(valid) >= 40
+    for case in valid:
+        built = karpenter.build_manifests({**identity, "karpenter": case.data()})
+        for obj in built["nodepools"] + built["ec2nodeclasses"]:
+            assert karpenter.validate_manifest(obj) == [], (case.id, obj["metadata"]["name"])
 
 
 def test_validate_manifest_rejects_other_kinds() -> None:
@@ -403,7 +608,9 @@ def test_helm_values_and_argocd_applications() -> None:
         assert app["spec"]["destination"]["namespace"] == "kube-system"
     values = chart["spec"]["source"]["helm"]["valuesObject"]
     assert values == karpenter.helm_values(PROD)
+    gates = values["settings"].pop("featureGates")  # the gates are checked in test_helm_values_set_the_feature_gates
     assert values["settings"] == {"clusterName": "prod-us-east", "interruptionQueue": "prod-us-east-karpenter"}
+    assert gates["reservedCapacity"] is True
     assert values["serviceAccount"]["name"] == "karpenter"
     assert chart["spec"]["source"]["helm"]["skipCrds"] is True
 
@@ -419,3 +626,49 @@ def test_render_is_deterministic_and_round_trips(tmp_path: Path) -> None:
     loaded = list(yaml.safe_load_all((tmp_path / "manifests" / "karpenter-nodepools.yaml").read_text()))
     assert loaded == built["nodepools"]
     assert not list((tmp_path / "manifests").glob(".*.tmp"))
+
+
+def test_helm_values_set_the_feature_gates() -> None:
+    values = karpenter.helm_values(PROD)
+    assert values["settings"]["featureGates"] == {"nodeRepair": True, "reservedCapacity": True}
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["node_health"] = {"node_repair": False}
+    assert karpenter.helm_values(data)["settings"]["featureGates"] == {"nodeRepair": False, "reservedCapacity": True}
+    chart = karpenter.build_manifests(data)["applications"][1]
+    assert chart["spec"]["source"]["helm"]["valuesObject"] == karpenter.helm_values(data)
+
+
+# ------------------------------------------------------------------ scale to zero
+
+
+def test_scale_to_zero_gpu_pool_consolidates_when_empty() -> None:
+    data = copy.deepcopy(PROD)
+    pool = data["karpenter"]["pools"]["gpu-inference"]
+    pool.update(scale_to_zero=True, consolidation_policy="WhenEmptyOrUnderutilized", consolidate_after="20m",
+                disruption_budgets=[{"nodes": "0", "schedule": "0 12 * * mon-fri", "duration": "11h",
+                                     "reasons": ["Underutilized", "Drifted"]}, {"nodes": "1"}])
+    built = karpenter.build_manifests(data)
+    for name in ("gpu-inference-on-demand", "gpu-inference-spot"):
+        np = nodepool(built, name)
+        assert np["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty"
+        assert np["spec"]["disruption"]["consolidateAfter"] == "20m"
+        assert "replicas" not in np["spec"]  # dynamic NodePools: no static minimum
+        assert karpenter.validate_manifest(np) == []
+    # a budget that keeps empty nodes in business hours keeps idle GPUs: rejected
+    pool["disruption_budgets"][0]["reasons"] = []
+    assert "no budget with nodes 0 may cover reason Empty (budget 0)" in karpenter.check_inputs(data)[0]
+
+
+def test_the_readme_training_pool_is_valid_and_renders_objects_the_crds_accept() -> None:
+    import re
+
+    text = (REPO / "modules" / "karpenter" / "README.md").read_text(encoding="utf-8")
+    example = yaml.safe_load(re.search(r"```yaml\n(karpenter:.*?)```", text, re.S).group(1))  # type: ignore[union-attr]
+    data = copy.deepcopy(PROD)
+    data["karpenter"]["pools"].update(example["karpenter"]["pools"])
+    built = karpenter.build_manifests(data)
+    for obj in built["nodepools"] + built["ec2nodeclasses"]:
+        assert karpenter.validate_manifest(obj) == [], obj["metadata"]["name"]
+    nc = next(o for o in built["ec2nodeclasses"] if o["metadata"]["name"] == "gpu-training")
+    assert {"networkInterfaces", "placementGroupSelector", "capacityReservationSelectorTerms",
+            "instanceStorePolicy"} <= set(nc["spec"])

@@ -6,7 +6,8 @@ validations (``modules/karpenter/variables.tf``, what `terraform plan` applies).
 is the contract's ``karpenter`` object: ``chart_version`` 1.14.1, the ``karpenter``
 overrides, and the pools (``pool``: keys replacing those of :data:`BASE` in a pool named
 ``pool``; or ``pools``: the whole map). ``error`` is ``None`` for a valid case, else a
-fragment that both sides' message must contain.
+fragment that both sides' message must contain. Both sides validate for the stack region
+``us-east-1`` (the zone rules need it).
 
 Add a case here and both sides are tested against it.
 """
@@ -55,6 +56,11 @@ def mix(policy: str, **fields: Any) -> dict[str, Any]:
 
 def gpu(**pool: Any) -> dict[str, Any]:
     return {**GPU, **pool}
+
+
+def efa(**pool: Any) -> dict[str, Any]:
+    """A training pool: GPU families with EFA, one zone."""
+    return gpu(**{"instance_families": ["p5"], "zones": ["us-east-1a"], "efa": {"interfaces": 32}, **pool})
 
 
 BELOW = "is below karpenter.min_on_demand_share"
@@ -136,6 +142,18 @@ CASES: list[Case] = [
         **gpu(taints=[{**GPU_TAINT, "effect": "PreferNoSchedule"}])),
     bad("gpu-without-gpu-limit", "a GPU pool needs limits.gpu (a cap on nvidia.com/gpu)",
         **gpu(limits={"cpu": 100, "memory_gi": 400})),
+    # ---------------------------------------------------------------- GPU pools are NVIDIA pools
+    ok("gpu-nvidia-families", **gpu(instance_families=["g5", "g6", "g6e", "p4d", "p5", "p5en", "p6-b200", "gr6"])),
+    ok("cpu-pool-amd-family", instance_families=["g4ad"]),  # no gpu: the NVIDIA rule does not apply
+    bad("gpu-amd-family", "a GPU pool takes NVIDIA GPU families only (such as g6e or p5); not NVIDIA: g4ad (AMD GPU)",
+        **gpu(instance_families=["g4ad"])),
+    bad("gpu-cpu-family", "not NVIDIA: m6i (no GPU), c7i (no GPU)", **gpu(instance_families=["g6e", "m6i", "c7i"])),
+    bad("gpu-fpga-family", "not NVIDIA: f2 (FPGA)", **gpu(instance_families=["f2", "g5"])),
+    bad("gpu-inferentia", "neuron pools (AWS Inferentia, Trainium) are not supported yet; Neuron: inf2",
+        **gpu(instance_families=["inf2"])),
+    bad("gpu-trainium", "are not supported yet; Neuron: trn1, trn2", **gpu(instance_families=["trn1", "trn2", "p5"])),
+    bad("cpu-pool-trainium", "neuron pools (AWS Inferentia, Trainium) are not supported yet; Neuron: trn1n",
+        instance_families=["m6i", "trn1n"]),
     # ---------------------------------------------------------------- node class, taints and labels
     ok("ami-bottlerocket-pinned", ami_alias="bottlerocket@v1.40.0"),
     ok("ami-al2023-pinned", ami_alias="al2023@v20250701"),
@@ -193,6 +211,97 @@ CASES: list[Case] = [
     ok("grace-period", termination_grace_period="48h"),
     bad("grace-period-days", "termination_grace_period: expected a duration such as 24h, or null",
         termination_grace_period="1d"),
+    # ---------------------------------------------------------------- zones
+    ok("zones-one", zones=["us-east-1a"]),
+    ok("zones-two", zones=["us-east-1c", "us-east-1a"]),
+    bad("zones-empty", "zones: expected one or more distinct availability zones such as us-east-1a", zones=[]),
+    bad("zones-twice", "zones: expected one or more distinct availability zones", zones=["us-east-1a", "us-east-1a"]),
+    bad("zones-region-not-zone", "zones: expected one or more distinct availability zones", zones=["us-east-1"]),
+    bad("zones-other-region", "zones: expected availability zones of the stack's region us-east-1, got eu-west-1b",
+        zones=["us-east-1a", "eu-west-1b"]),
+    # ---------------------------------------------------------------- capacity reservations
+    ok("reserved-by-id", capacity_mix=mix("on-demand"), capacity_reservations=[{"id": "cr-0123456789abcdef0"}]),
+    ok("reserved-by-tags-and-owner", capacity_reservations=[
+        {"tags": {"team": "ml", "purpose": "*"}, "owner": "123456789012"}, {"id": "cr-1a2b"}]),
+    ok("reserved-spot", capacity_mix=mix("spot"), capacity_reservations=[{"tags": {"team": "ml"}}]),
+    ok("reserved-ratio", capacity_mix=mix("ratio", spot_share=0.75), capacity_reservations=[{"id": "cr-9"}]),
+    ok("reserved-baseline", **gpu(capacity_mix=mix("on-demand-baseline", baseline_gpu=2), zones=["us-east-1b"],
+                                  capacity_reservations=[{"id": "cr-0a"}, {"tags": {"block": "p5-training"}}])),
+    bad("reserved-id-and-tags", "expected a term with id or tags (not both); owner goes with tags",
+        capacity_reservations=[{"id": "cr-1", "tags": {"team": "ml"}}]),
+    bad("reserved-owner-with-id", "expected a term with id or tags (not both)",
+        capacity_reservations=[{"id": "cr-1", "owner": "123456789012"}]),
+    bad("reserved-empty-term", "expected a term with id or tags (not both)", capacity_reservations=[{}]),
+    bad("reserved-owner-alone", "expected a term with id or tags (not both)",
+        capacity_reservations=[{"owner": "123456789012"}]),
+    bad("reserved-id-pattern", "id: expected a capacity reservation id such as cr-0123456789abcdef0",
+        capacity_reservations=[{"id": "cr_0123"}]),
+    bad("reserved-empty-tag-value", "tags: expected 1 to 20 tags with non-empty keys",
+        capacity_reservations=[{"tags": {"team": ""}}]),
+    bad("reserved-no-tags", "tags: expected 1 to 20 tags with non-empty keys", capacity_reservations=[{"tags": {}}]),
+    bad("reserved-21-tags", "tags: expected 1 to 20 tags with non-empty keys",
+        capacity_reservations=[{"tags": {f"k{i}": "v" for i in range(21)}}]),
+    bad("reserved-owner-pattern", "owner: expected the 12-digit id of the account that owns the reservations",
+        capacity_reservations=[{"tags": {"team": "ml"}, "owner": "1234"}]),
+    bad("reserved-31-terms", "capacity_reservations: expected at most 30 capacity reservation selector terms",
+        capacity_reservations=[{"id": f"cr-{i}"} for i in range(31)]),
+    # ---------------------------------------------------------------- EFA (training pools)
+    ok("efa-p5", **efa()),
+    ok("efa-defaults", **efa(efa={})),
+    ok("efa-named-placement-group", **efa(instance_families=["p4d", "p4de"],
+                                          efa={"interfaces": 4, "placement_group": {"name": "training-pg.a_1"}})),
+    ok("efa-off", efa={"enabled": False}),  # off: none of the EFA rules apply
+    ok("efa-reserved-baseline", **efa(capacity_mix=mix("on-demand-baseline", baseline_gpu=4),
+                                      capacity_reservations=[{"id": "cr-0a1b"}], efa={"interfaces": 16},
+                                      instance_families=["p5en", "p5e"])),
+    bad("efa-interfaces-zero", "efa.interfaces: expected a whole number of EFA interfaces between 1 and 32",
+        **efa(efa={"interfaces": 0})),
+    bad("efa-interfaces-33", "expected a whole number of EFA interfaces between 1 and 32", **efa(efa={"interfaces": 33})),
+    bad("efa-interfaces-fraction", "expected a whole number of EFA interfaces", **efa(efa={"interfaces": 1.5})),
+    bad("efa-placement-both", "placement_group: expected a placement group name or strategy cluster (one of the two)",
+        **efa(efa={"placement_group": {"name": "pg", "strategy": "cluster"}})),
+    bad("efa-placement-neither", "expected a placement group name or strategy cluster",
+        **efa(efa={"placement_group": {}})),
+    bad("efa-placement-spread", "strategy: expected strategy cluster",
+        **efa(efa={"placement_group": {"strategy": "spread"}})),
+    bad("efa-placement-name", "name: expected a placement group name of 1 to 255 letters",
+        **efa(efa={"placement_group": {"name": "my pg"}})),
+    bad("efa-cpu-pool", "an EFA pool is a GPU training pool (gpu: true)",
+        instance_families=["c6in"], zones=["us-east-1a"], efa={"interfaces": 1}),
+    bad("efa-family-without-efa", "an EFA pool takes EFA-capable families only (such as p4d, p5 or p5en); "
+        "not EFA-capable: g6f, gr6f", **efa(instance_families=["p5", "g6f", "gr6f"])),
+    bad("efa-no-zone", "an EFA pool needs exactly one zone (zones: [<zone>])", **efa(zones=None)),
+    bad("efa-two-zones", "an EFA pool needs exactly one zone", **efa(zones=["us-east-1a", "us-east-1b"])),
+    # ---------------------------------------------------------------- instance store
+    ok("instance-store-raid0-gpu", **gpu(instance_families=["g5", "g6", "p4d", "p5"], instance_store="raid0")),
+    ok("instance-store-raid0-cpu", instance_families=["m6id", "c6id", "r6id"], instance_store="raid0",
+       ami_alias="bottlerocket@latest"),
+    ok("instance-store-raid0-efa", **efa(instance_store="raid0", root_volume_gi=50)),
+    bad("instance-store-unknown", "instance_store: expected raid0 or null", instance_store="raid1"),
+    bad("instance-store-upper-case", "instance_store: expected raid0 or null", instance_store="RAID0"),
+    bad("instance-store-no-nvme", "instance_store raid0 needs families with local NVMe instance store (such as g5, "
+        "g6, p4d or p5); no local NVMe: m6i", instance_store="raid0"),
+    bad("instance-store-gpu-without-nvme", "no local NVMe: g5g",
+        **gpu(instance_families=["g5", "g5g"], instance_store="raid0")),
+    # ---------------------------------------------------------------- scale to zero and node health
+    ok("scale-to-zero", **gpu(scale_to_zero=True, consolidate_after="15m")),
+    ok("scale-to-zero-reads-when-empty", **gpu(scale_to_zero=True, consolidation_policy="WhenEmptyOrUnderutilized")),
+    ok("scale-to-zero-one-hour", **gpu(scale_to_zero=True, consolidate_after="59m60s")),
+    ok("scale-to-zero-window-not-empty", **gpu(scale_to_zero=True, disruption_budgets=[
+        {"nodes": "0", "schedule": "0 8 * * mon-fri", "duration": "10h", "reasons": ["Underutilized", "Drifted"]},
+        {"nodes": "1"}])),
+    ok("scale-to-zero-efa-reserved", **efa(scale_to_zero=True, capacity_reservations=[{"id": "cr-7"}])),
+    bad("scale-to-zero-cpu-pool", "scale_to_zero: scale_to_zero is for GPU pools (gpu: true)", scale_to_zero=True),
+    bad("scale-to-zero-long-wait", "a scale-to-zero pool removes empty nodes within consolidate_after of at most 1h",
+        **gpu(scale_to_zero=True, consolidate_after="1h0m1s")),
+    bad("scale-to-zero-budget-holds-empty", "a scale-to-zero pool must let Karpenter remove empty nodes: no budget "
+        "with nodes 0 may cover reason Empty", **gpu(scale_to_zero=True, disruption_budgets=[{"nodes": "0"}])),
+    bad("scale-to-zero-window-holds-empty", "no budget with nodes 0 may cover reason Empty", **gpu(
+        scale_to_zero=True, disruption_budgets=[
+            {"nodes": "10%"},
+            {"nodes": "0%", "schedule": "@daily", "duration": "1h", "reasons": ["Underutilized", "Empty"]}])),
+    ok("node-health-off", {"node_health": {"node_repair": False, "monitoring_agent": False}}),
+    ok("node-health-agent-only", {"node_health": {"node_repair": False}}),
     # ---------------------------------------------------------------- the on-demand floor (on_demand_share)
     ok("floor-on-demand", {"min_on_demand_share": 1}, capacity_mix=mix("on-demand")),
     ok("floor-ratio", {"min_on_demand_share": 0.3}, capacity_mix=mix("ratio", spot_share=0.7)),

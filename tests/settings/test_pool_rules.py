@@ -26,6 +26,7 @@ from tests.settings.pool_cases import CASES, Case
 from tests.support import REPO
 from toolkit.adapters.terraform.runner import Terraform
 from toolkit.render import karpenter
+from toolkit.settings import pools
 from toolkit.settings.pools import MESSAGES, validate_karpenter
 
 MODULE = REPO / "modules" / "karpenter"
@@ -49,7 +50,7 @@ def test_the_table_is_sound() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_settings_models_give_the_case_verdict(case: Case) -> None:
-    model, problems = validate_karpenter(case.data())
+    model, problems = validate_karpenter(case.data(), IDENTITY["region"])
     if case.error is None:
         assert problems == [] and model is not None
     else:
@@ -59,7 +60,7 @@ def test_settings_models_give_the_case_verdict(case: Case) -> None:
 
 def test_every_rule_has_an_invalid_case() -> None:
     """Each rule's words show up in the verdict of some invalid case (no rule goes untested)."""
-    seen = " ".join(validate_karpenter(c.data())[1][0] for c in INVALID)
+    seen = " ".join(validate_karpenter(c.data(), IDENTITY["region"])[1][0] for c in INVALID)
     untested = [key for key, text in MESSAGES.items() if text not in seen]
     assert untested == []
 
@@ -160,3 +161,33 @@ def test_root_stack_karpenter_type_equals_the_module_type() -> None:
     root, module = _karpenter_type(REPO / "terraform" / "variables.tf"), _karpenter_type(MODULE / "variables.tf")
     assert "spot_share:optional(number,0.5)" in module and "pools:map(object(" in module  # parsed, not empty
     assert root == module
+
+
+# ------------------------------------------------------------------ the family tables are the same on both sides
+
+
+def _module_locals() -> dict[str, Any]:
+    """The literal locals of modules/karpenter/*.tf (hcl2 may wrap a value in a one-item list)."""
+    found: dict[str, Any] = {}
+    for path in sorted(MODULE.glob("*.tf")):
+        with path.open(encoding="utf-8") as fh:
+            doc = hcl2.load(fh)
+        for block in doc.get("locals", []):
+            for key, value in block.items():
+                found[key] = value[0] if isinstance(value, list) and len(value) == 1 and isinstance(
+                    value[0], (list, dict)) else value
+    return found
+
+
+TABLES = {
+    "nvidia_gpu_families": lambda: list(pools.NVIDIA_GPU_FAMILIES),
+    "neuron_families": lambda: dict(pools.NEURON_FAMILIES),
+    "other_accelerator_families": lambda: dict(pools.OTHER_ACCELERATOR_FAMILIES),
+    "efa_families": lambda: list(pools.EFA_FAMILIES),
+    "nvme_families": lambda: list(pools.NVME_FAMILIES),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_family_tables_are_equal_in_hcl_and_python(name: str) -> None:
+    assert _module_locals()[name] == TABLES[name]()

@@ -18,15 +18,41 @@ Decisions the rules encode (docs/contracts.md, POOL):
   ``limits.gpu``). Other policies ignore the baselines.
 - ``weight`` is a whole number 0..100; 0 leaves the NodePool without a weight (the CRD's
   weight is 1..100, so 0 means "lowest priority", not "weight 0").
+- ``zones`` pins a pool's NodePools to availability zones of the stack's region (the region is
+  known where the contract is validated, :func:`validate_karpenter`, not in a settings layer).
+- ``capacity_reservations`` (ODCRs, Capacity Blocks) adds ``reserved`` to the capacity types of
+  every NodePool of the pool: Karpenter prices a reservation near zero, so a pool uses its
+  reservations first and its capacity mix decides what comes next (README, "Reserved
+  capacity"). A term selects by ``id`` or by ``tags`` (with an optional ``owner``), never both.
+- ``efa`` makes a training pool: EFA network interfaces and a placement group on the
+  EC2NodeClass. An EFA pool is a GPU pool of EFA-capable families pinned to exactly one zone
+  (a cluster placement group and EFA traffic stay within one availability zone).
+- ``instance_store: raid0`` (``instanceStorePolicy: RAID0``: kubelet and container images on
+  the local NVMe disks) needs families that all have NVMe instance store on every size
+  (:data:`NVME_FAMILIES`); the EBS root volume stays as it is, encrypted.
+- ``scale_to_zero`` (GPU pools): no node is kept once it is empty. The pool consolidates
+  ``WhenEmpty`` (``consolidation_policy`` is not read), removes an empty node within
+  ``consolidate_after`` of at most 1h, and no budget with ``nodes: 0`` may cover reason
+  ``Empty`` (those are the settings that would keep idle GPU nodes).
+- ``node_health`` (the ``karpenter`` object): Karpenter's ``NodeRepair`` feature gate and the
+  EKS node monitoring agent add-on, both on unless turned off.
+- GPU pools are NVIDIA pools: every family is one of :data:`NVIDIA_GPU_FAMILIES` (AMD, FPGA
+  and CPU families are rejected, naming the family); AWS Neuron families (Inferentia,
+  Trainium) are rejected in every pool: neuron pools are not supported yet.
+
+The family tables below are facts about EC2 instance families; their HCL twins are the
+locals of ``modules/karpenter/main.tf`` (a test keeps them equal) and the module README
+("Family tables") cites the sources.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, field_validator, model_validator
 
 from toolkit.settings.base import DURATION_RE, NAME_RE, Name, Strict
 from toolkit.settings.messages import expect, one_line, problem
@@ -41,12 +67,60 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 SPREAD_MAX_BUCKETS = 20
 EPS = 1e-9
 
+# --------------------------------------------------------------------------- family tables
+# Sources (module README, "Family tables"): the EC2 instance type guide (accelerated computing:
+# GPU manufacturer, EFA, instance store) and eksctl's table generated from EC2
+# DescribeInstanceTypes (pkg/utils/instance/instance_types.go: NvidiaGPUSupported, EFASupported,
+# InstanceStorageSupported, NeuronSupported).
+
+# Families whose GPUs are NVIDIA (nvidia.com/gpu from the NVIDIA device plugin).
+NVIDIA_GPU_FAMILIES: tuple[str, ...] = (
+    "g4dn", "g5", "g5g", "g6", "g6e", "g6f", "g7", "g7e", "gr6", "gr6f",
+    "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+)
+# AWS Neuron families (aws.amazon.com/neuron, not nvidia.com/gpu): not supported in any pool yet.
+NEURON_FAMILIES: dict[str, str] = {
+    "inf1": "AWS Inferentia", "inf2": "AWS Inferentia",
+    "trn1": "AWS Trainium", "trn1n": "AWS Trainium", "trn2": "AWS Trainium",
+}
+# Other accelerated families that are not NVIDIA GPUs, with what they carry (for messages).
+OTHER_ACCELERATOR_FAMILIES: dict[str, str] = {
+    "g4ad": "AMD GPU", "dl1": "Intel Gaudi", "dl2q": "Qualcomm AI 100",
+    "f1": "FPGA", "f2": "FPGA", "vt1": "Xilinx media accelerator",
+}
+GPU_MANUFACTURER = "nvidia"
+# NVIDIA GPU families with EFA (on their larger sizes: Karpenter skips the sizes without it).
+EFA_FAMILIES: tuple[str, ...] = (
+    "g4dn", "g5", "g6", "g6e", "g7", "g7e", "gr6",
+    "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+)
+MAX_EFA_INTERFACES = 32  # p5.48xlarge and p5e.48xlarge: 32 network cards, one EFA each
+# Families with NVMe SSD instance store on every size (a small table: the GPU families and the
+# usual "d" and storage-optimized CPU families; extend it with the source at hand).
+NVME_FAMILIES: tuple[str, ...] = (
+    "g4dn", "g5", "g6", "g6e", "g6f", "g7", "g7e", "gr6", "gr6f",
+    "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+    "c5d", "c6id", "c7gd", "m5d", "m6id", "m7gd", "r5d", "r6id", "r7gd",
+    "i3", "i3en", "i4g", "i4i", "im4gn", "is4gen",
+)
+
+
+def family_kind(family: str) -> str:
+    """What a family that is not an NVIDIA GPU family carries ("AMD GPU", "no GPU" ...)."""
+    return {**OTHER_ACCELERATOR_FAMILIES, **NEURON_FAMILIES}.get(family, "no GPU")
+
+
 CHART_VERSION_RE = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 FAMILY_RE = r"^[a-z][a-z0-9-]*$"
 AMI_ALIAS_RE = r"^(al2023|bottlerocket)@(latest|v[0-9][0-9.]*)$"
 LABEL_KEY_RE = r"^([a-z0-9.-]+/)?[A-Za-z0-9_.-]{1,63}$"
 LABEL_VALUE_RE = r"^[A-Za-z0-9_.-]{0,63}$"
 EXPIRE_RE = r"^(Never|([0-9]+(s|m|h))+)$"
+ZONE_RE = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
+RESERVATION_ID_RE = r"^cr-[0-9a-z]+$"
+ACCOUNT_RE = r"^[0-9]{12}$"
+MAX_RESERVATION_TERMS = 30  # the CRD's maxItems of capacityReservationSelectorTerms
+MAX_RESERVATION_TAGS = 20  # the CRD's maxProperties of a term's tags
 BUDGET_NODES_RE = r"^((100|[0-9]{1,2})%|[0-9]+)$"
 # The CRD's pattern for a budget's duration (hours and/or minutes).
 BUDGET_DURATION_RE = r"^(([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?$"
@@ -62,6 +136,8 @@ MESSAGES: dict[str, str] = {
     "min_on_demand_share": "expected a number between 0 and 1",
     "pools": "expected at least one pool",
     "pools.*.instance_families": "expected one or more EC2 instance families such as m6i or g6e",
+    "pools.*.instance_families/gpu": "a GPU pool takes NVIDIA GPU families only (such as g6e or p5)",
+    "pools.*.instance_families/neuron": "neuron pools (AWS Inferentia, Trainium) are not supported yet",
     "pools.*.capacity_mix": "policy on-demand-baseline needs baseline_cpu or baseline_gpu",
     "pools.*.capacity_mix.policy": "expected one of " + ", ".join(POLICIES),
     "pools.*.capacity_mix.spot_share": "expected a number between 0 and 1",
@@ -92,6 +168,30 @@ MESSAGES: dict[str, str] = {
     "pools.*.root_volume_gi": "expected a whole number between 20 and 16384",
     "pools.*.termination_grace_period": "expected a duration such as 24h, or null",
     "pools.*.capacity_mix/min_share": "is below karpenter.min_on_demand_share",
+    "pools.*.zones": "expected one or more distinct availability zones such as us-east-1a",
+    "pools.*.efa.interfaces": f"expected a whole number of EFA interfaces between 1 and {MAX_EFA_INTERFACES}",
+    "pools.*.efa.placement_group": "expected a placement group name or strategy cluster (one of the two)",
+    "pools.*.efa.placement_group.name": "expected a placement group name of 1 to 255 letters, digits, -, _ or .",
+    "pools.*.efa.placement_group.strategy": "expected strategy cluster",
+    "pools.*.instance_store": "expected raid0 or null",
+    "pools.*.instance_store/families": "instance_store raid0 needs families with local NVMe instance store "
+                                       "(such as g5, g6, p4d or p5)",
+    "pools.*.scale_to_zero/gpu": "scale_to_zero is for GPU pools (gpu: true)",
+    "pools.*.scale_to_zero/consolidate_after": "a scale-to-zero pool removes empty nodes within consolidate_after "
+                                               "of at most 1h",
+    "pools.*.scale_to_zero/budgets": "a scale-to-zero pool must let Karpenter remove empty nodes: no budget with "
+                                     "nodes 0 may cover reason Empty",
+    "pools.*.efa/gpu": "an EFA pool is a GPU training pool (gpu: true)",
+    "pools.*.efa/families": "an EFA pool takes EFA-capable families only (such as p4d, p5 or p5en)",
+    "pools.*.efa/zones": "an EFA pool needs exactly one zone (zones: [<zone>]): EFA traffic and a cluster "
+                         "placement group stay in one availability zone",
+    "pools.*.zones/region": "expected availability zones of the stack's region",
+    "pools.*.capacity_reservations": f"expected at most {MAX_RESERVATION_TERMS} capacity reservation selector terms",
+    "pools.*.capacity_reservations[*]": "expected a term with id or tags (not both); owner goes with tags",
+    "pools.*.capacity_reservations[*].id": "expected a capacity reservation id such as cr-0123456789abcdef0",
+    "pools.*.capacity_reservations[*].tags": f"expected 1 to {MAX_RESERVATION_TAGS} tags with non-empty keys of at "
+                                             "most 128 characters and non-empty values of at most 256 (* matches any)",
+    "pools.*.capacity_reservations[*].owner": "expected the 12-digit id of the account that owns the reservations",
 }
 M = MESSAGES
 
@@ -115,6 +215,13 @@ BudgetDuration = Annotated[Annotated[str, StringConstraints(pattern=BUDGET_DURAT
                            expect(M["pools.*.disruption_budgets[*].duration"])]
 GracePeriod = Annotated[Annotated[str, StringConstraints(pattern=DURATION_RE)] | None,
                         expect(M["pools.*.termination_grace_period"])]
+AvailabilityZone = Annotated[str, StringConstraints(pattern=ZONE_RE)]
+Zones = Annotated[Annotated[list[AvailabilityZone], Field(min_length=1)] | None, expect(M["pools.*.zones"])]
+ReservationTags = Annotated[
+    Annotated[dict[Annotated[str, StringConstraints(min_length=1, max_length=128)],
+                   Annotated[str, StringConstraints(min_length=1, max_length=256)]],
+              Field(min_length=1, max_length=MAX_RESERVATION_TAGS)] | None,
+    expect(M["pools.*.capacity_reservations[*].tags"])]
 Families = Annotated[list[Annotated[str, StringConstraints(pattern=FAMILY_RE)]], Field(min_length=1),
                      expect(M["pools.*.instance_families"])]
 
@@ -166,11 +273,74 @@ class Budget(Strict):
     reasons: Annotated[list[BudgetReason], expect(M["pools.*.disruption_budgets[*].reasons"])] = Field(
         default_factory=list)
 
+    def holds_empty_nodes(self) -> bool:
+        """The budget allows no disruption (``0`` or ``0%``) for reason Empty (no reasons: all)."""
+        return self.nodes in ("0", "0%") and (not self.reasons or "Empty" in self.reasons)
+
     @model_validator(mode="after")
     def _schedule_with_duration(self) -> Budget:
         if (self.schedule is None) != (self.duration is None):
             raise problem(M["pools.*.disruption_budgets[*]"])
         return self
+
+
+class ReservationTerm(Strict):
+    """One capacityReservationSelectorTerm: a reservation id, or tags (and the owning account)."""
+
+    id: Annotated[Annotated[str, StringConstraints(pattern=RESERVATION_ID_RE)] | None,
+                  expect(M["pools.*.capacity_reservations[*].id"])] = None
+    tags: ReservationTags = None
+    owner: Annotated[Annotated[str, StringConstraints(pattern=ACCOUNT_RE)] | None,
+                     expect(M["pools.*.capacity_reservations[*].owner"])] = Field(
+        None, description="Account that owns the reservations selected by tags (shared ODCRs); ownerID.")
+
+    @model_validator(mode="after")
+    def _id_or_tags(self) -> ReservationTerm:
+        if (self.id is None) == (self.tags is None) or (self.id is not None and self.owner is not None):
+            raise problem(M["pools.*.capacity_reservations[*]"])
+        return self
+
+    def selector(self) -> dict[str, Any]:
+        """The term as the EC2NodeClass's capacityReservationSelectorTerms item."""
+        if self.id is not None:
+            return {"id": self.id}
+        term: dict[str, Any] = {"tags": dict(self.tags or {})}
+        if self.owner is not None:
+            term["ownerID"] = self.owner
+        return term
+
+
+class PlacementGroup(Strict):
+    """The placement group of an EFA pool: an existing one by name, or one the module creates."""
+
+    name: Annotated[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,255}$")] | None,
+                    expect(M["pools.*.efa.placement_group.name"])] = None
+    strategy: Annotated[Literal["cluster"] | None, expect(M["pools.*.efa.placement_group.strategy"])] = Field(
+        None, description="cluster: modules/karpenter creates the cluster placement group <name>-<pool>.")
+
+    @model_validator(mode="after")
+    def _one(self) -> PlacementGroup:
+        if (self.name is None) == (self.strategy is None):
+            raise problem(M["pools.*.efa.placement_group"])
+        return self
+
+
+class Efa(Strict):
+    """EFA for a training pool: ``interfaces`` EFA devices per node and a placement group."""
+
+    enabled: bool = True
+    interfaces: Annotated[int, Field(ge=1, le=MAX_EFA_INTERFACES), expect(M["pools.*.efa.interfaces"])] = Field(
+        1, description="EFA devices per node: one efa-only interface per network card (p4d: 4, p5: 32, p5en: 16).")
+    placement_group: PlacementGroup = Field(default_factory=lambda: PlacementGroup(strategy="cluster"))
+
+    def network_interfaces(self) -> list[dict[str, Any]]:
+        """The EC2NodeClass's networkInterfaces: the primary ENA interface (card 0, device 0), then
+        one efa-only interface on card 0 device 1 and on device 0 of each further card (the EC2
+        recommendation for instances with several network cards)."""
+        out: list[dict[str, Any]] = [{"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}]
+        for card in range(self.interfaces):
+            out.append({"networkCardIndex": card, "deviceIndex": 1 if card == 0 else 0, "interfaceType": "efa-only"})
+        return out
 
 
 class Pool(Strict):
@@ -190,15 +360,77 @@ class Pool(Strict):
     disruption_budgets: list[Budget] = Field(default_factory=lambda: [Budget(nodes="10%")])
     root_volume_gi: Annotated[int, Field(ge=20, le=16384), expect(M["pools.*.root_volume_gi"])] = 100
     termination_grace_period: GracePeriod = None
+    zones: Zones = Field(None, description="Availability zones of the region the pool's nodes may run in "
+                                           "(topology.kubernetes.io/zone); null: every zone of its subnets.")
+    capacity_reservations: list[ReservationTerm] = Field(
+        default_factory=list, description="Capacity reservations (ODCRs, Capacity Blocks) the pool uses first "
+                                          "(capacity type reserved); terms are ORed.")
+
+    efa: Efa | None = Field(None, description="EFA network interfaces and a placement group (training pools).")
+    scale_to_zero: bool = Field(False, description="GPU pools: keep no empty node (WhenEmpty consolidation, "
+                                                   "consolidate_after <= 1h, no budget holding empty nodes).")
+    instance_store: Annotated[Literal["raid0"] | None, expect(M["pools.*.instance_store"])] = Field(
+        None, description="raid0: instanceStorePolicy RAID0, kubelet and images on the local NVMe disks "
+                          "(families with NVMe instance store only).")
+
+    @property
+    def efa_enabled(self) -> bool:
+        return self.efa is not None and self.efa.enabled
+
+    @property
+    def reserved(self) -> bool:
+        """The pool launches into capacity reservations (``reserved`` is one of its capacity types)."""
+        return bool(self.capacity_reservations)
 
     def on_demand_share(self) -> float:
         """The share of the pool's capacity that its policy guarantees to be on-demand."""
         return on_demand_share(self)
 
     @model_validator(mode="after")
-    def _rules(self) -> Pool:
+    def _rules(self, info: ValidationInfo) -> Pool:
         """The rules across fields, first failure wins (each has a twin in variables.tf)."""
         mix, limits = self.capacity_mix, self.limits
+        if self.zones is not None and len(set(self.zones)) != len(self.zones):
+            raise problem(f"{M['pools.*.zones']}, got {self.zones!r}", "zones")
+        region = (info.context or {}).get("region")
+        foreign = [z for z in self.zones or [] if region and z[:-1] != region]
+        if foreign:
+            raise problem(f"{M['pools.*.zones/region']} {region}, got {', '.join(foreign)}", "zones")
+        if len(self.capacity_reservations) > MAX_RESERVATION_TERMS:
+            raise problem(f"{M['pools.*.capacity_reservations']}, got {len(self.capacity_reservations)}",
+                          "capacity_reservations")
+        neuron = [f for f in dict.fromkeys(self.instance_families) if f in NEURON_FAMILIES]
+        if neuron:
+            raise problem(f"{M['pools.*.instance_families/neuron']}; Neuron: {', '.join(neuron)}",
+                          "instance_families")
+        if self.gpu:
+            other = [f for f in dict.fromkeys(self.instance_families) if f not in NVIDIA_GPU_FAMILIES]
+            if other:
+                named = ", ".join(f"{f} ({family_kind(f)})" for f in other)
+                raise problem(f"{M['pools.*.instance_families/gpu']}; not NVIDIA: {named}", "instance_families")
+        if self.efa_enabled:
+            if not self.gpu:
+                raise problem(M["pools.*.efa/gpu"], "efa")
+            no_efa = [f for f in dict.fromkeys(self.instance_families) if f not in EFA_FAMILIES]
+            if no_efa:
+                raise problem(f"{M['pools.*.efa/families']}; not EFA-capable: {', '.join(no_efa)}", "instance_families")
+            if self.zones is None or len(self.zones) != 1:
+                raise problem(f"{M['pools.*.efa/zones']}, got {self.zones!r}", "zones")
+        if self.scale_to_zero:
+            if not self.gpu:
+                raise problem(M["pools.*.scale_to_zero/gpu"], "scale_to_zero")
+            if duration_seconds(self.consolidate_after) > SCALE_TO_ZERO_MAX_WAIT:
+                raise problem(f"{M['pools.*.scale_to_zero/consolidate_after']}, got {self.consolidate_after}",
+                              "consolidate_after")
+            holding = [i for i, b in enumerate(self.disruption_budgets) if b.holds_empty_nodes()]
+            if holding:
+                raise problem(f"{M['pools.*.scale_to_zero/budgets']} (budget {holding[0]})", "disruption_budgets")
+            self.consolidation_policy = "WhenEmpty"
+        if self.instance_store == "raid0":
+            no_nvme = [f for f in dict.fromkeys(self.instance_families) if f not in NVME_FAMILIES]
+            if no_nvme:
+                raise problem(f"{M['pools.*.instance_store/families']}; no local NVMe: {', '.join(no_nvme)}",
+                              "instance_store")
         if self.gpu and not any(t.key == GPU_TAINT_KEY and t.effect == "NoSchedule" for t in self.taints):
             raise problem(M["pools.*.taints/gpu"], "taints")
         if self.gpu and limits.gpu is None:
@@ -218,11 +450,21 @@ class Pool(Strict):
         return self
 
 
+class NodeHealth(Strict):
+    """Node health: Karpenter repairs unhealthy nodes, the EKS node monitoring agent reports them."""
+
+    node_repair: bool = Field(True, description="Karpenter feature gate NodeRepair: replace nodes whose Ready or "
+                                                "node monitoring agent conditions stay bad.")
+    monitoring_agent: bool = Field(True, description="The EKS add-on eks-node-monitoring-agent (node conditions "
+                                                     "such as AcceleratedHardwareReady for GPU faults).")
+
+
 class Karpenter(Strict):
     chart_version: ChartVersion = "1.14.1"
     namespace: Namespace = "kube-system"
     min_on_demand_share: Annotated[Share, expect(M["min_on_demand_share"])] = 0.0
     pools: dict[Name, Pool] = Field(min_length=1)
+    node_health: NodeHealth = Field(default_factory=NodeHealth)
 
     @field_validator("pools", mode="before")
     @classmethod
@@ -240,6 +482,18 @@ class Karpenter(Strict):
                               f"{self.min_on_demand_share:.2f} (policy {pool.capacity_mix.policy})",
                               "pools", name, "capacity_mix")
         return self
+
+
+# --------------------------------------------------------------------------- durations
+
+
+SCALE_TO_ZERO_MAX_WAIT = 3600  # seconds: consolidate_after of a scale-to-zero pool
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds of a duration such as ``1h30m`` (the pattern of ``consolidate_after``)."""
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"([0-9]+)(h|m|s)", text))
 
 
 # --------------------------------------------------------------------------- shares
@@ -292,12 +546,13 @@ def on_demand_share(pool: Pool | Mapping[str, Any]) -> float:
 # --------------------------------------------------------------------------- the contract's object
 
 
-def validate_karpenter(data: object) -> tuple[Karpenter | None, list[str]]:
+def validate_karpenter(data: object, region: str | None = None) -> tuple[Karpenter | None, list[str]]:
     """Validate the contract's ``karpenter`` object: the model, or one line per problem.
 
+    ``region`` (the stack's AWS region) enables the rules that need it (pool zones lie in it).
     Lines read ``karpenter.<key path>: <message>``, as the settings loader words them.
     """
     try:
-        return Karpenter.model_validate(data), []
+        return Karpenter.model_validate(data, context={"region": region} if region else None), []
     except ValidationError as exc:
         return None, [one_line(err, ("karpenter",)) for err in exc.errors()]

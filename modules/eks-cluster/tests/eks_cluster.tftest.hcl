@@ -380,3 +380,82 @@ run "rejects_long_name" {
 
   expect_failures = [var.name]
 }
+
+run "no_efa_security_group_without_efa_pools" {
+  command = plan
+
+  assert {
+    condition     = length(aws_security_group.efa) == 0 && length(aws_vpc_security_group_ingress_rule.efa_self) == 0 && length(aws_vpc_security_group_egress_rule.efa_self) == 0
+    error_message = "The EFA security group exists only when some pool uses EFA."
+  }
+}
+
+run "efa_security_group_allows_all_traffic_from_and_to_itself" {
+  command = plan
+
+  variables {
+    efa_security_group = true
+  }
+
+  assert {
+    condition     = aws_security_group.efa[0].name == "prod-us-east-efa" && aws_security_group.efa[0].tags["infra.platform/efa"] == "prod-us-east"
+    error_message = "The EFA security group is <name>-efa, tagged infra.platform/efa = <name> for the EC2NodeClasses of EFA pools."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.efa_self[0].ip_protocol == "-1" && aws_vpc_security_group_egress_rule.efa_self[0].ip_protocol == "-1"
+    error_message = "EFA needs all traffic (every protocol and port) in and out."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.efa_self[0].cidr_ipv4 == null && aws_vpc_security_group_egress_rule.efa_self[0].cidr_ipv4 == null
+    error_message = "The EFA rules reference the group itself, never a CIDR."
+  }
+}
+
+run "node_monitoring_agent_is_an_addon_after_the_nodes" {
+  command = plan
+
+  variables {
+    node_monitoring_agent = true
+  }
+
+  assert {
+    condition     = contains(keys(aws_eks_addon.this), "eks-node-monitoring-agent") && !contains(keys(aws_eks_addon.before_compute), "eks-node-monitoring-agent")
+    error_message = "The node monitoring agent (a DaemonSet) is installed with the add-ons that need nodes."
+  }
+
+  assert {
+    condition     = contains(keys(data.aws_eks_addon_version.latest), "eks-node-monitoring-agent")
+    error_message = "Without a pinned version the agent gets the most recent one."
+  }
+}
+
+run "node_monitoring_agent_version_from_addons" {
+  command = plan
+
+  variables {
+    node_monitoring_agent = true
+    addons = {
+      "vpc-cni"                   = {}
+      "kube-proxy"                = {}
+      "coredns"                   = {}
+      "eks-pod-identity-agent"    = {}
+      "eks-node-monitoring-agent" = { version = "v1.4.0-eksbuild.2" }
+    }
+  }
+
+  assert {
+    condition     = aws_eks_addon.this["eks-node-monitoring-agent"].addon_version == "v1.4.0-eksbuild.2"
+    error_message = "A version pinned in addons wins over the most recent one."
+  }
+}
+
+run "node_monitoring_agent_off" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(aws_eks_addon.this), "eks-node-monitoring-agent")
+    error_message = "node_monitoring_agent = false (the module default) installs no agent."
+  }
+}

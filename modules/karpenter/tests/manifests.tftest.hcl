@@ -64,6 +64,13 @@ run "gpu_taint_always_present" {
     ) if startswith(o.metadata.name, "gpu")])
     error_message = "GPU NodePools require instance-gpu-count > 0."
   }
+
+  assert {
+    condition = alltrue([for o in output.nodepools : contains(
+      o.spec.template.spec.requirements, { key = "karpenter.k8s.aws/instance-gpu-manufacturer", operator = "In", values = ["nvidia"] }
+    ) == startswith(o.metadata.name, "gpu")])
+    error_message = "GPU NodePools (and only they) require NVIDIA GPUs."
+  }
 }
 
 run "baseline_outranks_burst" {

@@ -76,3 +76,48 @@ run "node_role_has_no_cni_policy" {
     error_message = "Node role: worker node, ECR pull-only and SSM; the CNI policy belongs to the vpc-cni Pod Identity role."
   }
 }
+
+run "efa_pools_get_cluster_placement_groups" {
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        general = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "spot-first" }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+        train = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints            = [{ key = "nvidia.com/gpu", effect = "NoSchedule" }]
+          zones             = ["us-east-1a"]
+          efa               = { interfaces = 32 }
+        }
+        tune = {
+          gpu               = true
+          instance_families = ["p4d"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 96, memory_gi = 1152, gpu = 8 }
+          taints            = [{ key = "nvidia.com/gpu", effect = "NoSchedule" }]
+          zones             = ["us-east-1b"]
+          efa               = { interfaces = 4, placement_group = { name = "existing-pg" } }
+        }
+      }
+    }
+  }
+
+  assert {
+    condition     = keys(aws_placement_group.efa) == ["train"] && aws_placement_group.efa["train"].name == "prod-us-east-train" && aws_placement_group.efa["train"].strategy == "cluster"
+    error_message = "Only EFA pools with strategy cluster get a placement group, <name>-<pool>; a named one is selected, not created."
+  }
+
+  assert {
+    condition     = output.ec2nodeclasses[1].spec.placementGroupSelector.name == "prod-us-east-train" && output.ec2nodeclasses[2].spec.placementGroupSelector.name == "existing-pg"
+    error_message = "The EC2NodeClass selects the placement group by name."
+  }
+}

@@ -737,3 +737,543 @@ run "termination_grace_period_format" {
 
   expect_failures = [var.karpenter]
 }
+
+run "gpu_not_nvidia" {
+  # a GPU pool takes NVIDIA GPU families only (AMD g4ad here)
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g4ad"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "neuron_family" {
+  # neuron families are rejected in every pool
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i", "trn1"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "zones_not_zones" {
+  # zones must be distinct availability zones
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          zones             = ["us-east-1a", "us-east-1a"]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "zones_other_region" {
+  # zones must lie in var.region
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          zones             = ["eu-west-1a"]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservations_too_many" {
+  # at most 30 capacity reservation selector terms
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            { id = "cr-0" },
+            { id = "cr-1" },
+            { id = "cr-2" },
+            { id = "cr-3" },
+            { id = "cr-4" },
+            { id = "cr-5" },
+            { id = "cr-6" },
+            { id = "cr-7" },
+            { id = "cr-8" },
+            { id = "cr-9" },
+            { id = "cr-10" },
+            { id = "cr-11" },
+            { id = "cr-12" },
+            { id = "cr-13" },
+            { id = "cr-14" },
+            { id = "cr-15" },
+            { id = "cr-16" },
+            { id = "cr-17" },
+            { id = "cr-18" },
+            { id = "cr-19" },
+            { id = "cr-20" },
+            { id = "cr-21" },
+            { id = "cr-22" },
+            { id = "cr-23" },
+            { id = "cr-24" },
+            { id = "cr-25" },
+            { id = "cr-26" },
+            { id = "cr-27" },
+            { id = "cr-28" },
+            { id = "cr-29" },
+            { id = "cr-30" },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservation_id_and_tags" {
+  # a term selects by id or by tags, not both
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            {
+              id   = "cr-1"
+              tags = { team = "ml" }
+            },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservation_id_pattern" {
+  # reservation ids look like cr-0123
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            { id = "r-1" },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservation_empty_tag" {
+  # no empty tag values
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            {
+              tags = { team = "" }
+            },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "reservation_owner" {
+  # owner is a 12-digit account id
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          capacity_reservations = [
+            {
+              tags  = { team = "ml" }
+              owner = "12"
+            },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_interfaces_range" {
+  # EFA interfaces are 1..32
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa   = { interfaces = 33 }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_placement_group_one_of" {
+  # a placement group by name or strategy cluster, one of the two
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa = {
+            placement_group = { name = "pg", strategy = "cluster" }
+          }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_placement_group_name" {
+  # placement group names: letters, digits, -, _ and .
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa = {
+            placement_group = { name = "my pg" }
+          }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_placement_group_strategy" {
+  # only the cluster strategy
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa = {
+            placement_group = { strategy = "spread" }
+          }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_needs_gpu" {
+  # an EFA pool is a GPU pool
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048 }
+          zones             = ["us-east-1a"]
+          efa               = {}
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_families" {
+  # EFA-capable families only
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g6f"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a"]
+          efa   = {}
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "efa_one_zone" {
+  # an EFA pool is pinned to exactly one zone
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["p5"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 192, memory_gi = 2048, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          zones = ["us-east-1a", "us-east-1b"]
+          efa   = {}
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "instance_store_value" {
+  # instance_store is raid0 or null
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6id"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          instance_store    = "raid1"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "instance_store_needs_nvme" {
+  # raid0 only on families with NVMe instance store
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6id", "m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          instance_store    = "raid0"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "scale_to_zero_cpu_pool" {
+  # scale_to_zero is for GPU pools
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          instance_families = ["m6i"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400 }
+          scale_to_zero     = true
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "scale_to_zero_long_wait" {
+  # a scale-to-zero pool waits at most 1h before removing an empty node
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g6e"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          scale_to_zero     = true
+          consolidate_after = "90m"
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}
+
+run "scale_to_zero_budget_keeps_empty" {
+  # no budget with nodes 0 may cover Empty
+  command = plan
+
+  variables {
+    karpenter = {
+      chart_version = "1.14.1"
+      pools = {
+        p = {
+          gpu               = true
+          instance_families = ["g6e"]
+          capacity_mix      = { policy = "on-demand" }
+          limits            = { cpu = 100, memory_gi = 400, gpu = 8 }
+          taints = [
+            { key = "nvidia.com/gpu", effect = "NoSchedule" },
+          ]
+          scale_to_zero = true
+          disruption_budgets = [
+            { nodes = "0", schedule = "@daily", duration = "1h" },
+          ]
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.karpenter]
+}

@@ -65,7 +65,8 @@ CRD_DIR = Path(__file__).resolve().parent.parent / "crds"  # bundled Karpenter 1
 def _read(inputs: Mapping[str, Any]) -> tuple[Stack | None, list[str]]:
     errors = [f"{key}: expected a non-empty string" for key in IDENTITY_KEYS
               if not isinstance(inputs.get(key), str) or not inputs[key]]
-    model, problems = validate_karpenter(inputs.get("karpenter"))
+    region = inputs.get("region") if isinstance(inputs.get("region"), str) else None
+    model, problems = validate_karpenter(inputs.get("karpenter"), region)
     errors += problems
     if errors or model is None:
         return None, errors
@@ -94,9 +95,12 @@ def stack(inputs: Mapping[str, Any], source: str = "terraform.tfvars.json") -> S
 
 
 def helm_values(inputs: Mapping[str, Any] | Stack, cluster_endpoint: str | None = None) -> Json:
-    """Values for the karpenter chart of a stack (the CRDs come from the karpenter-crd chart)."""
-    name = inputs.name if isinstance(inputs, Stack) else str(inputs["name"])
-    return helm.values(name, cluster_endpoint)
+    """Values for the karpenter chart of a stack (the CRDs come from the karpenter-crd chart).
+
+    ``inputs`` is a validated stack or the contract's tfvars (validated here: the feature gates
+    follow ``karpenter.node_health``)."""
+    of = inputs if isinstance(inputs, Stack) else stack(inputs)
+    return helm.values(of.name, cluster_endpoint, node_repair=of.karpenter.node_health.node_repair)
 
 
 def manifests(of: Stack) -> dict[str, list[Json]]:

@@ -11,6 +11,11 @@ from toolkit.settings.pools import Karpenter
 NODEPOOL_API = "karpenter.sh/v1"
 NODECLASS_API = "karpenter.k8s.aws/v1"
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
+CAPACITY_ORDER = "infra.platform/capacity-order"  # annotation of a reserved pool's NodePools
+ZONE_LABEL = "topology.kubernetes.io/zone"
+# Tag of the EFA security group (modules/eks-cluster, value: the cluster name) that the
+# EC2NodeClasses of EFA pools select besides the cluster security group.
+EFA_SECURITY_GROUP_TAG = "infra.platform/efa"
 SPREAD_LABEL = "capacity-spread"
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_LABEL = "nvidia.com/gpu.present"
@@ -35,6 +40,11 @@ def controller_role_name(name: str) -> str:
 
 def queue_name(name: str) -> str:
     return f"{name}-karpenter"
+
+
+def placement_group_name(name: str, pool: str) -> str:
+    """The cluster placement group modules/karpenter creates for an EFA pool (strategy cluster)."""
+    return f"{name}-{pool}"
 
 
 def ebs_key_alias_arn(region: str, account_id: str, name: str) -> str:

@@ -144,6 +144,43 @@ _FAMILY = {"al2": "AL2", "al2023": "AL2023", "bottlerocket": "Bottlerocket",
            "windows2019": "Windows2019", "windows2022": "Windows2022", "windows2025": "Windows2025"}
 
 
+def _reservation_errors(terms: Any) -> list[str]:
+    """The CEL rules of ``capacityReservationSelectorTerms`` (may be absent or empty)."""
+    where = "spec.capacityReservationSelectorTerms"
+    errors: list[str] = []
+    terms = terms or []
+    for i, term in enumerate(terms):
+        if not any(f in term for f in ("tags", "id", "instanceMatchCriteria")):
+            errors.append(f"{where}[{i}]: expected at least one, got none, ['tags', 'id', 'instanceMatchCriteria']")
+        for k, v in (term.get("tags") or {}).items():
+            if k == "" or v == "":
+                errors.append(f"{where}[{i}].tags: empty tag keys or values aren't supported")
+    # As the CRD states it: rejected only when every term combines id with another field.
+    if terms and all("id" in t and {"tags", "ownerID", "instanceMatchCriteria"} & set(t) for t in terms):
+        errors.append(f"{where}: 'id' is mutually exclusive, cannot be set along with other fields in a capacity "
+                      "reservation selector term")
+    return errors
+
+
+def _network_interface_errors(interfaces: Any) -> list[str]:
+    """The CEL rules of ``networkInterfaces``: a primary ENA interface (card 0, device 0), no
+    card/device pair twice, at most one efa-only interface per network card."""
+    where = "spec.networkInterfaces"
+    nics = [n for n in interfaces or [] if isinstance(n, dict)]
+    if not nics:
+        return []
+    errors: list[str] = []
+    if not any(n.get("deviceIndex") == 0 and n.get("networkCardIndex") == 0 and n.get("interfaceType") == "interface"
+               for n in nics):
+        errors.append(f"{where}: networkInterfaces must include a primary interface with interfaceType='interface'")
+    pairs = [(n.get("networkCardIndex"), n.get("deviceIndex")) for n in nics]
+    efa_cards = [n.get("networkCardIndex") for n in nics if n.get("interfaceType") == "efa-only"]
+    if len(set(pairs)) != len(pairs) or len(set(efa_cards)) != len(efa_cards):
+        errors.append(f"{where}: networkInterfaces must not have duplicate networkCardIndex and deviceIndex pairs, "
+                      "and can have at most one efa device per network card")
+    return errors
+
+
 def _cel_nodeclass(obj: Json) -> list[str]:
     errors: list[str] = []
     spec = obj.get("spec") or {}
@@ -178,6 +215,14 @@ def _cel_nodeclass(obj: Json) -> list[str]:
         spec.get("securityGroupSelectorTerms") or [], "spec.securityGroupSelectorTerms", ("tags", "id", "name"),
         ("id", "name"),
     )
+    errors += _reservation_errors(spec.get("capacityReservationSelectorTerms"))
+    errors += _network_interface_errors(spec.get("networkInterfaces"))
+    group = spec.get("placementGroupSelector")
+    if isinstance(group, dict):
+        if "name" not in group and "id" not in group:
+            errors.append("spec.placementGroupSelector: expected at least one, got none, ['name', 'id']")
+        if "name" in group and "id" in group:
+            errors.append("spec.placementGroupSelector: 'name' and 'id' are mutually exclusive")
     if ("role" in spec) == ("instanceProfile" in spec):
         errors.append("spec: must specify exactly one of ['role', 'instanceProfile']")
     for field in ("role", "instanceProfile"):

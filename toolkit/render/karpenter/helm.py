@@ -5,9 +5,13 @@ from __future__ import annotations
 from toolkit.render.karpenter.common import ARGOCD_NAMESPACE, CHART_REPOSITORY, MANAGED_BY, Json, Stack, queue_name
 
 
-def values(name: str, cluster_endpoint: str | None = None) -> Json:
+def values(name: str, cluster_endpoint: str | None = None, node_repair: bool = True) -> Json:
     """Values for the karpenter chart of cluster ``name`` (the CRDs come from the karpenter-crd chart)."""
-    settings: Json = {"clusterName": name, "interruptionQueue": queue_name(name)}
+    # ReservedCapacity: native capacity reservations (capacity type reserved); BETA and on by
+    # default in 1.14, stated so that a chart default change cannot turn reserved pools off.
+    # NodeRepair: ALPHA, off by default; on unless karpenter.node_health.node_repair is false.
+    gates = {"nodeRepair": node_repair, "reservedCapacity": True}
+    settings: Json = {"clusterName": name, "featureGates": gates, "interruptionQueue": queue_name(name)}
     if cluster_endpoint is not None:
         settings["clusterEndpoint"] = cluster_endpoint
     return {
@@ -54,5 +58,5 @@ def applications(stack: Stack) -> list[Json]:
     """The CRD chart first (sync wave -1), then the controller chart."""
     return [
         application(stack, "karpenter-crd", -1, None),
-        application(stack, "karpenter", 0, values(stack.name)),
+        application(stack, "karpenter", 0, values(stack.name, node_repair=stack.karpenter.node_health.node_repair)),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from toolkit.render.karpenter.common import (
+    EFA_SECURITY_GROUP_TAG,
     MANAGED_BY,
     NODECLASS_API,
     POOL_LABEL,
@@ -10,6 +11,7 @@ from toolkit.render.karpenter.common import (
     Stack,
     ebs_key_alias_arn,
     node_role_name,
+    placement_group_name,
 )
 from toolkit.settings.pools import Pool
 
@@ -34,24 +36,38 @@ def nodeclass(pname: str, pool: Pool, stack: Stack) -> Json:
         devices = [{"deviceName": "/dev/xvda", "ebs": ebs, "rootVolume": True}]
     tags = dict(stack.tags)
     tags[POOL_LABEL] = pname
+    spec: Json = {
+        "amiSelectorTerms": [{"alias": pool.ami_alias}],
+        "blockDeviceMappings": devices,
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": 1,
+            "httpTokens": "required",
+        },
+        "role": node_role_name(stack.name),
+        "securityGroupSelectorTerms": [{"tags": stack.discovery_tags}],
+        "subnetSelectorTerms": [{"tags": stack.discovery_tags}],
+        "tags": tags,
+    }
+    if pool.instance_store == "raid0":
+        spec["instanceStorePolicy"] = "RAID0"
+    if pool.capacity_reservations:
+        spec["capacityReservationSelectorTerms"] = [t.selector() for t in pool.capacity_reservations]
+    if pool.efa is not None and pool.efa.enabled:
+        # EFA: the interfaces, the placement group, and the EFA security group (self-referencing
+        # all traffic in and out) besides the cluster security group.
+        spec["networkInterfaces"] = pool.efa.network_interfaces()
+        group = pool.efa.placement_group
+        spec["placementGroupSelector"] = {"name": group.name or placement_group_name(stack.name, pname)}
+        cluster = stack.discovery_tags["karpenter.sh/discovery"]
+        spec["securityGroupSelectorTerms"] = [{"tags": stack.discovery_tags},
+                                              {"tags": {EFA_SECURITY_GROUP_TAG: cluster}}]
     return {
         "apiVersion": NODECLASS_API,
         "kind": "EC2NodeClass",
         "metadata": {"name": pname, "labels": dict(MANAGED_BY)},
-        "spec": {
-            "amiSelectorTerms": [{"alias": pool.ami_alias}],
-            "blockDeviceMappings": devices,
-            "metadataOptions": {
-                "httpEndpoint": "enabled",
-                "httpProtocolIPv6": "disabled",
-                "httpPutResponseHopLimit": 1,
-                "httpTokens": "required",
-            },
-            "role": node_role_name(stack.name),
-            "securityGroupSelectorTerms": [{"tags": stack.discovery_tags}],
-            "subnetSelectorTerms": [{"tags": stack.discovery_tags}],
-            "tags": tags,
-        },
+        "spec": spec,
     }
 
 

@@ -13,6 +13,9 @@ keeps the two equal), so every split below has a twin in HCL: change both togeth
   domain of ``n`` values (``k`` of them spot, ``k/n ~= spot_share``) and the pool's limits
   in the same proportion; workloads spread over that label with a topology spread
   constraint so about ``k/n`` of their replicas land on spot.
+A pool with ``capacity_reservations`` adds ``reserved`` to the capacity types of each of its
+NodePools (Karpenter tries reserved offerings first, priced near zero) and states its fallback
+order in the ``infra.platform/capacity-order`` annotation (:func:`capacity_order`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from toolkit.render.karpenter.common import (
+    CAPACITY_ORDER,
     CAPACITY_TYPE,
     GPU_LABEL,
     GPU_RESOURCE,
@@ -28,9 +32,10 @@ from toolkit.render.karpenter.common import (
     NODEPOOL_API,
     POOL_LABEL,
     SPREAD_LABEL,
+    ZONE_LABEL,
     Json,
 )
-from toolkit.settings.pools import CapacityMix, Pool, spread_buckets
+from toolkit.settings.pools import GPU_MANUFACTURER, CapacityMix, Pool, spread_buckets
 
 Amounts = dict[str, int]  # cpu, memory_gi and (when set) gpu
 
@@ -118,14 +123,33 @@ def variants(pname: str, pool: Pool) -> list[Variant]:
     ]
 
 
+def capacity_order(pool: Pool, variant: Variant) -> str:
+    """The order in which a NodePool of a reserved pool gets capacity, as its annotation states it.
+
+    Reservations first (Karpenter prices them near zero), then the mix: ``spot-first`` spot then
+    on-demand; ``on-demand-baseline`` on-demand (the baseline NodePool, higher weight) then spot
+    (the burst NodePool), the same order on both; ``ratio`` the side the ``capacity-spread``
+    values of the NodePool give it; ``on-demand`` and ``spot`` their one type.
+    """
+    policy = pool.capacity_mix.policy
+    after = {"spot-first": ["spot", "on-demand"], "on-demand-baseline": ["on-demand", "spot"]}.get(
+        policy, [t for t in variant.types if t != "reserved"])
+    return ",".join(["reserved", *after])
+
+
 def nodepool(pname: str, pool: Pool, variant: Variant) -> Json:
+    types = sorted({*variant.types, "reserved"}) if pool.reserved else list(variant.types)
     requirements: list[Json] = [
         {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": sorted(pool.instance_families)},
-        {"key": CAPACITY_TYPE, "operator": "In", "values": list(variant.types)},
+        {"key": CAPACITY_TYPE, "operator": "In", "values": types},
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
     ]
     if pool.gpu:
         requirements.append({"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]})
+        requirements.append({"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In",
+                             "values": [GPU_MANUFACTURER]})
+    if pool.zones is not None:
+        requirements.append({"key": ZONE_LABEL, "operator": "In", "values": sorted(pool.zones)})
     if variant.spread is not None:
         requirements.append({"key": SPREAD_LABEL, "operator": "In", "values": list(variant.spread)})
     labels: dict[str, str] = dict(pool.labels)
@@ -167,12 +191,10 @@ def nodepool(pname: str, pool: Pool, variant: Variant) -> Json:
     }
     if variant.weight > 0:  # weight 0: no weight (the CRD's weight is 1..100)
         spec["weight"] = variant.weight
-    return {
-        "apiVersion": NODEPOOL_API,
-        "kind": "NodePool",
-        "metadata": {"name": variant.name, "labels": dict(MANAGED_BY)},
-        "spec": spec,
-    }
+    metadata: Json = {"name": variant.name, "labels": dict(MANAGED_BY)}
+    if pool.reserved:
+        metadata["annotations"] = {CAPACITY_ORDER: capacity_order(pool, variant)}
+    return {"apiVersion": NODEPOOL_API, "kind": "NodePool", "metadata": metadata, "spec": spec}
 
 
 def nodepools(pools: Mapping[str, Pool]) -> list[Json]:
