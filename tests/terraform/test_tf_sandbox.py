@@ -98,7 +98,7 @@ def test_root_stack_plans_a_full_region(root_plan: Plan) -> None:
     assert len(root_plan.creates()) >= 60
     assert counts["aws_kms_key"] == 5 and counts["aws_kms_replica_key"] == 1
     assert counts["aws_nat_gateway"] == 3 and counts["aws_subnet"] == 6
-    assert counts["aws_eks_cluster"] == 1 and counts["aws_eks_addon"] == 5
+    assert counts["aws_eks_cluster"] == 1 and counts["aws_eks_addon"] == 6  # 5 + eks-node-monitoring-agent
     assert counts["aws_cloudwatch_event_rule"] == 5 and counts["aws_sqs_queue"] == 1
 
 
