@@ -4,13 +4,12 @@ must block a merge stay at HIGH or above (checkov reports no severity offline)."
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.policy.conftest import POLICY_DIR
+from tests.support.checkov import builtin_list
 from toolkit.artifacts.findings import load_severity_map
 
 RANK = {"INFO": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
@@ -40,22 +39,8 @@ MUST_BLOCK = {
 
 @pytest.fixture(scope="module")
 def builtin_ids() -> set[str]:
-    """Check ids of ``checkov --list --framework terraform`` (offline)."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from checkov.main import Checkov; sys.exit(Checkov().run())",
-            "--list",
-            "--framework",
-            "terraform",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
+    """Check ids of ``checkov --list --framework terraform`` (offline; listed once per session)."""
+    out = builtin_list()
     ids = set(re.findall(r"\|\s*(CKV2?_[A-Z0-9]+_\d+)\s*\|", out))
     assert "CKV_AWS_7" in ids, out[:500]
     return ids
