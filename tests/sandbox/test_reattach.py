@@ -21,7 +21,8 @@ from infra_sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from tests.support.sandbox import FIXTURES
 from toolkit.adapters.terraform.runner import Terraform
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="needs Linux /proc")
+pytestmark = pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(),
+                                reason="reads the server's sockets from Linux /proc/<pid>/net: not on this OS")
 
 TCP_LISTEN = "0A"
 
