@@ -6,7 +6,8 @@ expensive things every package reuses, each built once per session:
 - ``prod_plans``: ``infra plan --all --env prod --sandbox`` (with its scan) in a private
   copy of the repo (:mod:`tests.support.baseline`); read it, or copy before changing anything;
 - ``checkov_hcl``: checkov over ``modules/`` and ``terraform/`` (:mod:`tests.support.checkov`);
-- ``module_tests``: every module's ``terraform test`` through ``infra test`` (:mod:`tests.support.module_tests`).
+- ``module_tests``: every module's ``terraform test`` through ``infra test`` (:mod:`tests.support.module_tests`);
+- ``moto_endpoint``: one moto server over HTTP (or the one ``.ci/run`` started), :mod:`tests.support.moto`.
 
 Tests using them are marked ``slow`` automatically (see ``pytest_collection_modifyitems``).
 """
@@ -26,6 +27,7 @@ from tests.support.baseline import ProdPlans, build_prod_plans
 from tests.support.checkov import CheckovRun, run_checkov
 from tests.support.cli import Result
 from tests.support.module_tests import ModuleTests, run_module_tests
+from tests.support.moto import moto_endpoint_fixture
 
 __all__ = ["REPO", "SCHEMA", "Result"]
 
@@ -63,6 +65,9 @@ def infra_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+moto_endpoint = moto_endpoint_fixture()
 
 
 @pytest.fixture(scope="session")
