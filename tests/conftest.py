@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pytest
 from infra_sandbox.install import SandboxInstall
 from tests.support import REPO, SCHEMA
 from tests.support.baseline import ProdPlans, build_prod_plans
-from tests.support.checkov import CheckovRun, run_checkov
+from tests.support.checkov import CheckovJob, CheckovRun
 from tests.support.cli import Result
 from tests.support.module_tests import ModuleTests, run_module_tests
 from tests.support.moto import moto_endpoint_fixture
@@ -38,6 +39,25 @@ SLOW_FIXTURES = frozenset({"sandbox", "prod_plans", "prod_artifacts", "checkov_h
                            "fixture_results", "builtin_ids", "moto_endpoint", "moto", "planned", "root_plan",
                            "offline", "example_plan"})
 TESTS = Path(__file__).resolve().parent
+
+
+CHECKOV_DIRS = (REPO / "modules", REPO / "terraform")
+CHECKOV_JOB = pytest.StashKey[CheckovJob]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start checkov over the HCL now, in the background, if a selected test needs it."""
+    if session.config.option.collectonly or not any(
+            "checkov_hcl" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    session.config.stash[CHECKOV_JOB] = CheckovJob(CHECKOV_DIRS, Path(tempfile.mkdtemp(prefix="infra-tests-checkov-")))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    job = session.config.stash.get(CHECKOV_JOB, None)
+    if job is not None:
+        job.close()
+        shutil.rmtree(job.workdir, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -88,9 +108,13 @@ def prod_plans(sandbox: SandboxInstall, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
-def checkov_hcl() -> dict[Path, CheckovRun]:
-    """checkov over modules/ and terraform/ once: ``{directory: CheckovRun}``."""
-    return run_checkov([REPO / "modules", REPO / "terraform"])
+def checkov_hcl(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[Path, CheckovRun]]:
+    """checkov over modules/ and terraform/ once: ``{directory: CheckovRun}`` (started at collection)."""
+    job = request.config.stash.get(CHECKOV_JOB, None) or CheckovJob(CHECKOV_DIRS, tmp_path_factory.mktemp("checkov"))
+    try:
+        yield job.results()
+    finally:
+        job.close()
 
 
 @pytest.fixture(scope="session")
