@@ -69,16 +69,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def infra_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The session's private toolkit cache, and the bundled provider schema, for every run.
+    """The session's private toolkit cache (INFRA_CACHE_DIR) for every run, subprocesses too.
 
-    Private: a user's INFRA_CACHE_DIR (warm scan results) would let tests pass on what an
-    earlier session left behind. Subprocesses inherit both variables.
+    Private: a user's cache (warm scan results, a downloaded provider schema) would let tests
+    pass on what an earlier session left behind. INFRA_PROVIDER_SCHEMA is unset, so every run
+    uses the schema bundled with the package, as a user's install does (Makefile exports one).
     """
     cache = tmp_path_factory.mktemp("infra-cache")
     names = ("INFRA_PROVIDER_SCHEMA", "INFRA_CACHE_DIR")
     saved = {k: os.environ.get(k) for k in names}
-    os.environ["INFRA_PROVIDER_SCHEMA"] = str(SCHEMA)
+    os.environ.pop("INFRA_PROVIDER_SCHEMA", None)
     os.environ["INFRA_CACHE_DIR"] = str(cache)
+    from toolkit.paths import provider_schema
+
+    assert provider_schema().path == SCHEMA.resolve(), provider_schema()
     yield cache
     for key, value in saved.items():
         if value is None:
