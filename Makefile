@@ -1,11 +1,12 @@
 # Two entry points on a fresh machine (see README):
 #   make plan   - set up, then run the main job: `infra plan us-east` (sandbox defaults)
-#   make test   - set up, then run the whole test suite
+#   make test   - set up, then run the whole test suite (every real part: Terraform, checkov, Chromium, moto)
+#   make test-fast - the unit layer only (tests not marked slow), in well under a minute
 PYTHON ?=
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps plan test lint bench clean
+.PHONY: setup system-deps plan test test-fast lint bench clean
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -23,6 +24,9 @@ plan: setup
 
 test: setup system-deps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(VENV)/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check toolkit infra_sandbox tests benchmarks

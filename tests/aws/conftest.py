@@ -1,4 +1,4 @@
-"""Fixtures for the boto3 edge: one moto server per session, a clean AWS env per test."""
+"""Fixtures for the boto3 edge: a clean AWS env per test, on the session's one moto server."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from tests.support.moto import (
     MOTO_ACCOUNT_ID,
     CallRecorder,
     aws_env_fixture,
-    moto_endpoint_fixture,
     unique_name,
 )
 
-moto_endpoint = moto_endpoint_fixture()
-aws_env = aws_env_fixture()
+aws_env = aws_env_fixture()  # the moto_endpoint it uses is the session's (tests/conftest.py)
 
 
 @pytest.fixture

@@ -15,38 +15,38 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
+from tests.support.baseline import ProdPlans
 
 
 @pytest.fixture
-def scanned(prod_artifacts: Path, infra: Callable[..., object], tmp_path: Path) -> Path:
+def scanned(prod_plans: ProdPlans, infra: Callable[..., object], tmp_path: Path) -> Path:
     """A private copy of the session's prod artifacts, scanned (scan results are cached)."""
-    result = infra("--project", str(REPO), "--artifacts", str(prod_artifacts), "scan", "--all", "--env", "prod")
+    copy = prod_plans.copy_artifacts(tmp_path / "art", ignore=("work", "tfplan", ".lock", ".private"))
+    result = infra("--project", str(prod_plans.root), "--artifacts", str(copy), "scan", "--all", "--env", "prod")
     assert result.code == 0, result.err
-    copy = tmp_path / "art"
-    shutil.copytree(prod_artifacts, copy, ignore=shutil.ignore_patterns("work", "tfplan", ".lock", ".private"))
     return copy
 
 
-def _gate(infra: Callable[..., object], artifacts: Path, project: Path = REPO) -> object:
+def _gate(infra: Callable[..., object], artifacts: Path, project: Path) -> object:
     return infra("--project", str(project), "gate", "--env", "prod", "--artifacts", str(artifacts),
                  "--out", str(artifacts / "gate-out"))
 
 
-def test_clean_copy_passes(scanned: Path, infra: Callable[..., object]) -> None:
-    assert _gate(infra, scanned).code == 0  # type: ignore[attr-defined]
+def test_clean_copy_passes(scanned: Path, prod_plans: ProdPlans, infra: Callable[..., object]) -> None:
+    assert _gate(infra, scanned, prod_plans.root).code == 0  # type: ignore[attr-defined]
 
 
-def test_missing_region_fails(scanned: Path, infra: Callable[..., object]) -> None:
+def test_missing_region_fails(scanned: Path, prod_plans: ProdPlans, infra: Callable[..., object]) -> None:
     shutil.rmtree(scanned / "prod" / "us-west")
-    result = _gate(infra, scanned)
+    result = _gate(infra, scanned, prod_plans.root)
     assert result.code == 1 and "no artifacts for region(s) us-west" in result.err  # type: ignore[attr-defined]
 
 
-def test_unfinished_plan_fails(scanned: Path, infra: Callable[..., object]) -> None:
+def test_unfinished_plan_fails(scanned: Path, prod_plans: ProdPlans, infra: Callable[..., object]) -> None:
     status = scanned / "prod" / "eu-west" / "status.json"
     status.write_text(json.dumps({"status": "running", "stage": "plan"}))
-    result = _gate(infra, scanned)
+    result = _gate(infra, scanned, prod_plans.root)
     assert result.code == 1 and "plan did not finish" in result.err  # type: ignore[attr-defined]
 
 
@@ -63,10 +63,18 @@ def test_waiver_expired_since_the_scan_fails(scanned: Path, infra: Callable[...,
     assert "expired" in result.err.lower()  # type: ignore[attr-defined]
 
 
-def test_new_plan_drops_old_findings(scanned: Path) -> None:
-    from toolkit.plan.pipeline import PLAN_OUTPUTS
-
-    assert "findings.json" in PLAN_OUTPUTS  # a re-plan never leaves findings of the previous plan
+def test_new_plan_drops_old_findings(prod_plans: ProdPlans, infra: Callable[..., object], tmp_path: Path) -> None:
+    """A re-plan never leaves findings of the previous plan: they go before Terraform even starts
+    (here it cannot start: the engine is missing, so the region fails at init)."""
+    art = prod_plans.copy_artifacts(tmp_path / "art", ["us-east"])
+    region = art / "prod" / "us-east"
+    assert (region / "findings.json").is_file() and (region / "plan.json").is_file()
+    result = infra("--project", str(prod_plans.root), "--artifacts", str(art), "plan", "us-east", "--env", "prod",
+                   "--sandbox", "--no-scan", "--terraform", str(tmp_path / "no-terraform"))
+    assert result.code == 1, result.err  # type: ignore[attr-defined]
+    status = json.loads((region / "status.json").read_text())
+    assert status["status"] == "failed" and status["stage"] == "init", status
+    assert not (region / "findings.json").exists() and not (region / "plan.json").exists()
 
 
 def test_broken_policy_file_stops_the_scan(tmp_path: Path) -> None:
@@ -88,7 +96,8 @@ def test_ctrl_c_exits_130(tmp_path: Path) -> None:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     deadline = time.monotonic() + 60
-    status = tmp_path / "prod" / "us-east" / "status.json"
+    # The first region (--all plans in name order, here one at a time) has started.
+    status = tmp_path / "prod" / "eu-central" / "status.json"
     while time.monotonic() < deadline and not status.exists():
         time.sleep(0.1)
     time.sleep(0.5)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
+from tests.support.baseline import ProdPlans
 
 PROD_REGIONS = ["eu-central", "eu-west", "us-east", "us-west"]
 
@@ -115,15 +116,18 @@ def test_no_credentials_means_sandbox(infra: Callable[..., object], tmp_path: Pa
     assert choose_mode(None)[0] == "cloud"
 
 
-def test_apply_refuses_sandbox_plans(infra: Callable[..., object], prod_artifacts: Path) -> None:
-    result = infra("--project", str(REPO), "--artifacts", str(prod_artifacts), "apply", "us-east", "--env", "prod")
+def test_apply_refuses_sandbox_plans(infra: Callable[..., object], prod_plans: ProdPlans,
+                                     prod_artifacts: Path) -> None:
+    result = infra("--project", str(prod_plans.root), "--artifacts", str(prod_artifacts), "apply", "us-east",
+                   "--env", "prod")
     assert result.code == 1
     assert "a sandbox plan applies only to sandbox state, with --sandbox; never to the cloud" in result.err
 
 
-def test_sandbox_leaves_the_repo_untouched(prod_artifacts: Path) -> None:
-    assert not (REPO / "terraform" / ".terraform").exists()
-    assert not list(REPO.glob("modules/*/.terraform"))
+def test_sandbox_leaves_the_repo_untouched(prod_plans: ProdPlans, prod_artifacts: Path) -> None:
+    project = prod_plans.root  # the project the prod plans were made from
+    assert not (project / "terraform" / ".terraform").exists()
+    assert not list(project.glob("modules/*/.terraform"))
     lock = prod_artifacts / "prod" / "us-east" / "work" / "terraform" / ".terraform.lock.hcl"
     assert 'provider "registry.terraform.io/hashicorp/aws"' in lock.read_text()
 

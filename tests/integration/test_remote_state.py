@@ -9,20 +9,20 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import boto3
 import pytest
 
 from tests.conftest import REPO
-from tests.support.moto import MotoEndpoint, apply_aws_env, moto_server
+from tests.support.moto import MotoEndpoint, apply_aws_env
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[MotoEndpoint]:
-    with moto_server() as endpoint:
-        yield endpoint
+def moto(moto_endpoint: MotoEndpoint) -> MotoEndpoint:
+    """The session's moto server (tests/conftest.py)."""
+    return moto_endpoint
 
 
 @pytest.fixture

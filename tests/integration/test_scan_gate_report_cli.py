@@ -8,11 +8,13 @@ from pathlib import Path
 
 import jsonschema
 
-from tests.conftest import REPO
+from tests.support import REPO
+from tests.support.baseline import ProdPlans
 
 
-def test_scan_gate_report_on_prod(prod_artifacts: Path, infra: Callable[..., object], tmp_path: Path) -> None:
-    base = ("--project", str(REPO), "--artifacts", str(prod_artifacts))
+def test_scan_gate_report_on_prod(prod_plans: ProdPlans, prod_artifacts: Path, infra: Callable[..., object],
+                                  tmp_path: Path) -> None:
+    base = ("--project", str(prod_plans.root), "--artifacts", str(prod_artifacts))
     scan = infra(*base, "--json", "scan", "--all", "--env", "prod")
     assert scan.code == 0, scan.err
     per_region = json.loads(scan.out)
@@ -23,7 +25,7 @@ def test_scan_gate_report_on_prod(prod_artifacts: Path, infra: Callable[..., obj
     assert all(r["cache_hit"] for r in json.loads(again.out).values()), "unchanged inputs were scanned again"
 
     # The gate judges artifacts wherever they are (e.g. downloaded from CI matrix jobs).
-    gate = infra("--project", str(REPO), "gate", "--env", "prod", "--artifacts", str(prod_artifacts),
+    gate = infra("--project", str(prod_plans.root), "gate", "--env", "prod", "--artifacts", str(prod_artifacts),
                  "--out", str(tmp_path / "gate"))
     assert gate.code == 0, gate.err
     assert "PASS prod: 4 region(s), 0 unwaived findings at or above HIGH" in gate.err

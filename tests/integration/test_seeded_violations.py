@@ -7,13 +7,12 @@ provider) and the checkov scan run, then `infra gate` decides. The untouched cop
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.baseline import ProdPlans
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +39,8 @@ class Repo:
     def cli(self, *args: str) -> object:
         return self.infra("--project", str(self.root), "--artifacts", str(self.artifacts), *args)
 
-    def plan(self) -> None:
-        result = self.cli("plan", REGION, "--env", ENV, "--sandbox")
+    def plan(self, *, scan: bool = True) -> None:
+        result = self.cli("plan", REGION, "--env", ENV, "--sandbox", *([] if scan else ["--no-scan"]))
         assert result.code == 0, result.err  # type: ignore[attr-defined]
 
     def gate(self) -> dict[str, object]:
@@ -53,11 +52,9 @@ class Repo:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("seeded") / "proj"
-    for sub in ("environments", "modules", "terraform", "policy", "controls"):
-        shutil.copytree(REPO / sub, root / sub, ignore=shutil.ignore_patterns(".terraform", "__pycache__"))
-    yield root
+def repo(prod_plans: ProdPlans, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private copy of the project the session's prod plans were made from."""
+    yield prod_plans.copy_project(tmp_path_factory.mktemp("seeded") / "proj")
 
 
 def _failed_checks(gate: dict[str, object]) -> set[str]:
@@ -67,11 +64,13 @@ def _failed_checks(gate: dict[str, object]) -> set[str]:
     return found
 
 
-def test_seeded_violations_fail_the_gate(repo: Path, tmp_path: Path, infra: Callable[..., object]) -> None:
+def test_seeded_violations_fail_the_gate(repo: Path, prod_plans: ProdPlans, tmp_path: Path,
+                                        infra: Callable[..., object]) -> None:
     r = Repo(repo, tmp_path / "art", infra)
 
-    # 0. The untouched repo passes with no unwaived failure.
-    r.plan()
+    # 0. The untouched repo passes with no unwaived failure: the session's real plan and scan of
+    #    this region of this (identical) project, copied instead of planned again.
+    prod_plans.copy_artifacts(r.artifacts, [REGION])
     gate = r.gate()
     assert gate["exit"] == 0 and gate["passed"] is True, gate["reason"]
     assert not gate["blocking"]
@@ -115,7 +114,7 @@ def test_seeded_violations_fail_the_gate(repo: Path, tmp_path: Path, infra: Call
     r.restore()
 
     # 5. A protected resource destroyed: apply the clean plan to sandbox state, then drop a secret.
-    r.plan()
+    r.plan(scan=False)  # only its tfplan is used (applied), the gate never judges it
     from toolkit.adapters.terraform.runner import Terraform
     from toolkit.plan.mode import prepare_sandbox
 

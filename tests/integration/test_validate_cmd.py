@@ -7,7 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.support import REPO
+from tests.support.module_tests import ModuleTests
 
 
 def _copy_repo(dst: Path) -> Path:
@@ -43,8 +44,8 @@ def test_validate_reports_schema_errors_with_file_and_line(infra: Callable[..., 
     assert any("Unsupported argument" in p and f"main.tf:{line}" in p for p in problems), problems
 
 
-def test_module_tests_pass(infra: Callable[..., object], tmp_path: Path) -> None:
-    result = infra("--project", str(REPO), "--artifacts", str(tmp_path), "test", "--json")
+def test_module_tests_pass(module_tests: ModuleTests) -> None:
+    result = module_tests.result  # the session's one `infra --project REPO test --json` run
     assert result.code == 0, result.err[-2000:]
     modules = {r["module"]: r["passed"] for r in json.loads(result.out)}
     assert set(modules) == {"eks-cluster", "karpenter", "kms", "network", "secrets"}

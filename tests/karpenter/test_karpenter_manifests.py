@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import REPO
 from toolkit.errors import UserError
 from toolkit.render import karpenter
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 FIXTURES = sorted((HERE / "fixtures").glob("*.tfvars.json"))
 OTHER = REPO / "tests" / "terraform" / "fixtures" / "prod-us-east.tfvars.json"
-ALL_INPUTS = FIXTURES + ([OTHER] if OTHER.is_file() else [])
+ALL_INPUTS = [*FIXTURES, OTHER]
 
 
 def load(path: Path) -> dict[str, Any]:

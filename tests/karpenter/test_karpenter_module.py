@@ -6,24 +6,24 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import SCHEMA, karpenter_tfdocs
+from infra_sandbox.install import SandboxInstall
+from tests.support import REPO, karpenter_tfdocs
+from tests.support.checkov import CheckovRun
+from tests.support.module_tests import ModuleTests, run_count
 from toolkit.adapters.terraform.runner import Terraform
 from toolkit.render import karpenter
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 MODULE = REPO / "modules" / "karpenter"
 FIXTURES = sorted((HERE / "fixtures").glob("*.tfvars.json"))
 OTHER = REPO / "tests" / "terraform" / "fixtures" / "prod-us-east.tfvars.json"
-ALL_INPUTS = FIXTURES + ([OTHER] if OTHER.is_file() else [])
+ALL_INPUTS = [*FIXTURES, OTHER]
 PROD = HERE / "fixtures" / "prod-us-east.tfvars.json"
 # Files of the module that need no provider: variables, names, and the manifests.
 PROVIDER_FREE = ("main.tf", "variables.tf", "nodepools.tf")
@@ -85,17 +85,13 @@ def test_readme_tables_match_variables_and_outputs() -> None:
         assert f"| `{name}` |" in readme
 
 
-def test_checkov_offline_reports_no_failed_checks(tmp_path: Path) -> None:
-    checkov = Path(sys.executable).with_name("checkov")
-    proc = subprocess.run(
-        [str(checkov), "-d", str(MODULE), "--framework", "terraform", "-o", "json", "--skip-download", "--quiet"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "BC_SKIP_MAPPING": "TRUE"}, check=False,
-    )
-    report = json.loads(proc.stdout)
-    reports = report if isinstance(report, list) else [report]
-    summary = reports[0]["summary"]
-    failed = [f"{f['check_id']} {f['resource']} {f['file_path']}" for r in reports
-              for f in r["results"]["failed_checks"]]
+def test_checkov_offline_reports_no_failed_checks(checkov_hcl: dict[Path, CheckovRun], tmp_path: Path) -> None:
+    """The module's part of the session's offline checkov run over modules/ (as `checkov -d modules/karpenter`)."""
+    run = checkov_hcl[MODULE.parent]
+    summary = {"passed": len(run.results("passed_checks", under="karpenter")),
+               "failed": len(run.results("failed_checks", under="karpenter")),
+               "parsing_errors": run.summary["parsing_errors"]}
+    failed = [f"{f['check_id']} {f['resource']} {f['file_path']}" for f in run.results("failed_checks", under="karpenter")]
     assert failed == []
     assert summary["parsing_errors"] == 0
     assert summary["passed"] >= 50  # the checks ran over the IAM, SQS and EventBridge resources
@@ -125,26 +121,13 @@ def test_hcl_manifests_equal_python_manifests(offline: Terraform, path: Path, tm
     assert [c["name"] for c in outputs["charts"]] == ["karpenter-crd", "karpenter"]
 
 
-def _env_pairs() -> list[tuple[str, str]]:
-    from toolkit.errors import InfraError
-    from toolkit.settings import Project
-
-    try:
-        project = Project(REPO)
-        return [(env, region) for env in project.environment_names() for region in sorted(project.region_files(env))]
-    except InfraError:  # settings not loadable: reported by the settings tests, not here
-        return []
-
-
-ENV_PAIRS = _env_pairs()
-
-
-@pytest.mark.skipif(not ENV_PAIRS, reason="no environments/ settings to render")
 def test_hcl_equals_python_for_every_environment_region(offline: Terraform, tmp_path: Path) -> None:
     from toolkit.settings import Project, stack_inputs
 
-    project = Project(REPO)
-    for env, region in ENV_PAIRS:
+    project = Project(REPO)  # environments/ is in the repo: settings that do not load fail here
+    env_pairs = [(env, region) for env in project.environment_names() for region in sorted(project.region_files(env))]
+    assert env_pairs
+    for env, region in env_pairs:
         inputs = stack_inputs(project.region(env, region), project.catalog)
         built = karpenter.build_manifests(inputs)
         for obj in built["nodepools"] + built["ec2nodeclasses"]:
@@ -171,12 +154,8 @@ def test_hcl_rejects_what_python_rejects(offline: Terraform, tmp_path: Path) -> 
 
 
 @pytest.fixture(scope="module")
-def sandbox_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    if not SCHEMA.is_file():
-        pytest.skip(f"provider schema not found at {SCHEMA} (set INFRA_PROVIDER_SCHEMA)")
-    install_mod = pytest.importorskip("infra_sandbox.install")
-    env: dict[str, str] = install_mod.install(SCHEMA, tmp_path_factory.mktemp("infra-cache")).env()
-    return env
+def sandbox_env(sandbox: SandboxInstall) -> dict[str, str]:
+    return sandbox.env()
 
 
 @pytest.fixture(scope="module")
@@ -241,14 +220,12 @@ def test_example_plan_creates_the_aws_side(example_plan: dict[str, Any]) -> None
     assert (after["namespace"], after["service_account"]) == ("kube-system", "karpenter")
 
 
-def test_module_resource_tests_pass_with_the_sandbox(sandbox_env: dict[str, str], tmp_path: Path) -> None:
-    from infra_sandbox.install import stage_tree
-
-    stage = stage_tree(REPO, tmp_path / "stage", dirs=("modules",))
-    tf = Terraform(stage / "modules" / "karpenter", env=sandbox_env)
-    tf.init(backend=False)
-    # The provider-free files already ran above; this one needs the provider.
-    result = tf.test(filters=["tests/resources.tftest.hcl"])
-    runs = len(re.findall(r'^run "', (MODULE / "tests" / "resources.tftest.hcl").read_text(), re.MULTILINE))
-    assert result.passed, result.output[-3000:]
-    assert f"Success! {runs} passed, 0 failed." in result.output
+def test_module_resource_tests_pass_with_the_sandbox(module_tests: ModuleTests) -> None:
+    """The provider-free files already ran above; resources.tftest.hcl needs the provider. From the
+    session's one `infra test` run, which runs every file of the module with the sandbox."""
+    output = module_tests.output("karpenter")
+    runs = run_count(MODULE)
+    assert run_count(MODULE, "resources.tftest.hcl") > 0
+    assert module_tests.passed()["karpenter"], output[-3000:]
+    assert re.search(r"^tests/resources\.tftest\.hcl\.\.\. pass$", output, re.MULTILINE), output[-3000:]
+    assert f"Success! {runs} passed, 0 failed." in output

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from tests.policy import builders
+from tests.support import REPO
 from toolkit.adapters import checkov
 from toolkit.scan import run as scan
 
-REPO = Path(__file__).resolve().parents[2]
 POLICY_DIR = REPO / "policy"
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
 PROD_US = {

@@ -4,12 +4,11 @@ recipes in docs/ci.md are valid YAML with the same shape."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO
 
 
 def _steps(job: dict[str, Any]) -> list[str]:

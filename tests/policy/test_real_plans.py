@@ -4,7 +4,6 @@ applied to a copy of a real region's artifacts, fails it naming the check (one c
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO, SCHEMA
+from tests.support.baseline import ProdPlans
 from toolkit.adapters import checkov
 from toolkit.gate import decision as gate
 from toolkit.scan import run as scan
@@ -108,51 +107,17 @@ ALSO_FAILING: dict[str, set[str]] = {"seed-endpoint": {"CKV_AWS_39"},  # EKS pub
 
 
 @pytest.fixture(scope="module")
-def planned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """`infra plan us-east eu-west --env prod` (sandbox), then seeded copies of us-east, all scanned once."""
-    if not SCHEMA.is_file():
-        pytest.skip(f"provider schema missing: {SCHEMA}")
-    from toolkit.cli import run
-
-    saved = {k: os.environ.get(k) for k in ("INFRA_PROVIDER_SCHEMA", "INFRA_CACHE_DIR")}
-    os.environ["INFRA_PROVIDER_SCHEMA"] = str(SCHEMA)
-    os.environ.setdefault("INFRA_CACHE_DIR", str(tmp_path_factory.mktemp("infra-cache")))
-    try:
-        out = tmp_path_factory.mktemp("real-plans")
-        code = run(
-            [
-                "--project",
-                str(REPO),
-                "--artifacts",
-                str(out),
-                "--json",
-                "plan",
-                "us-east",
-                "eu-west",
-                "--env",
-                "prod",
-                "--sandbox",
-                "--no-scan",
-                "--parallelism",
-                "2",
-            ]
-        )
-        assert code == 0, [json.loads((p / "status.json").read_text()) for p in (out / "prod").iterdir()]
-        for name, (_check, seed) in SEEDS.items():
-            shutil.copytree(
-                out / "prod" / "us-east", out / "prod" / name, ignore=shutil.ignore_patterns("tfplan", "work")
-            )
-            seed(out / "prod" / name)
-        before = checkov.runs
-        scan.scan_regions(REPO, out, "prod", ["us-east", "eu-west", *SEEDS])
-        assert checkov.runs == before + 1
-        yield out
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def planned(prod_plans: ProdPlans, infra_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's real prod plans of us-east and eu-west (a private copy), then seeded copies of
+    us-east, all scanned once (cached units, the real regions' among them, come from the session cache)."""
+    out = prod_plans.copy_artifacts(tmp_path_factory.mktemp("real-plans"), ["us-east", "eu-west"])
+    for name, (_check, seed) in SEEDS.items():
+        shutil.copytree(out / "prod" / "us-east", out / "prod" / name, ignore=shutil.ignore_patterns("tfplan", "work"))
+        seed(out / "prod" / name)
+    before = checkov.runs
+    scan.scan_regions(prod_plans.root, out, "prod", ["us-east", "eu-west", *SEEDS], cache_dir=infra_cache / "scan")
+    assert checkov.runs == before + 1
+    return out
 
 
 def test_untouched_repository_passes(planned: Path) -> None:

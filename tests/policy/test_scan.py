@@ -9,6 +9,7 @@ import pytest
 
 from tests.policy import builders
 from tests.policy.conftest import CLEAN_REGIONS, SEEDED, MiniProject
+from tests.support.baseline import ProdPlans
 from toolkit.adapters import checkov
 from toolkit.errors import UserError
 from toolkit.policy.severity import load_severity_map
@@ -162,15 +163,13 @@ def test_missing_plan_is_a_user_error(project: MiniProject) -> None:
         scan.scan_regions(project.root, project.artifacts, "prod", ["eu-west"])
 
 
-def test_repository_hcl_has_no_blocking_findings(tmp_path: Path) -> None:
-    """The real modules/ and terraform/ against our policies (a hand-built plan stands in)."""
-    repo = Path(__file__).resolve().parents[2]
-    if not any((repo / "modules").rglob("*.tf")):
-        pytest.skip("no modules yet")
-    builders.write_region(tmp_path / "artifacts", "prod", "us-east")
-    messages: list[str] = []
+def test_repository_hcl_has_no_blocking_findings(prod_plans: ProdPlans, infra_cache: Path, tmp_path: Path) -> None:
+    """The real modules/ and terraform/ against our policies: the HCL unit of the session's scan of
+    the real prod plans (read back from the scan cache; its progress shows checkov really ran)."""
+    artifacts = prod_plans.copy_artifacts(tmp_path / "artifacts", ["us-east"])
+    messages = prod_plans.result.err.splitlines()
     result = scan.scan_regions(
-        repo, tmp_path / "artifacts", "prod", ["us-east"], cache_dir=tmp_path / "cache", progress=messages.append
+        prod_plans.root, artifacts, "prod", ["us-east"], cache_dir=infra_cache / "scan"
     )["us-east"]
     hcl = [f for f in result.findings if f.source == "hcl"]
     assert hcl and all(f.file and f.file.startswith(("modules/", "terraform/")) for f in hcl)

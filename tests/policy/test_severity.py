@@ -5,13 +5,12 @@ inline skip of our code has its waiver (checkov reports no severity offline)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.policy.conftest import POLICY_DIR
+from tests.support.checkov import builtin_list
 from toolkit.policy.severity import load_severity_map
 
 RANK = {"INFO": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
@@ -52,25 +51,9 @@ RESIDENCY = {"CKV_INFRA_4", "CKV_INFRA_5", "CKV_INFRA_6", "CKV_INFRA_32"}
 
 @pytest.fixture(scope="module")
 def builtin_ids() -> set[str]:
-    """Check ids of ``checkov --list --framework terraform kubernetes`` (offline; the manifests'
-    CKV_K8S_* checks may be lowered too)."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from checkov.main import Checkov; sys.exit(Checkov().run())",
-            "--list",
-            "--framework",
-            "terraform",
-            "kubernetes",
-            "secrets",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
+    """Check ids of ``checkov --list --framework terraform kubernetes secrets`` (offline, listed once
+    per session; the manifests' CKV_K8S_* checks may be lowered too)."""
+    out = builtin_list()
     ids = set(re.findall(r"\|\s*(CKV2?_[A-Z0-9]+_\d+)\s*\|", out))
     assert "CKV_SECRET_2" in ids, out[:500]
     assert "CKV_AWS_7" in ids, out[:500]

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "artifacts"
 CATALOGUE = REPO / "controls" / "catalogue.yaml"
 PROD_REGIONS = ("eu-central", "eu-west", "us-east", "us-west")

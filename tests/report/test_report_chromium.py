@@ -1,10 +1,12 @@
 """The HTML report in a real browser: Debian's chromium, headless, started by the test.
 
-Every run goes through a recording HTTP proxy on 127.0.0.1, so a request the page makes
-for anything (script, font, image, style) would be seen; a control page proves that the
-recorder does see such requests. Chromium itself still calls a few Google service
-endpoints (component updater, sign-in) whatever the flags; those exact hosts are set
-aside, and the static test in test_report_render.py shows the page names no URL at all.
+The browser is driven over the DevTools protocol (tests/support/chromium.py): the page's
+own tab records every request the page makes (script, font, image, style, frame), with the
+page as its document; a control page proves that such requests are seen. Chromium's own
+background traffic (component updater, sign-in...) comes from the browser, not the page, so
+it is never counted. All traffic goes through a recording proxy on 127.0.0.1 that answers
+404, so nothing leaves the machine; the static test in test_report_render.py shows the page
+names no URL at all.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import os
 import re
 import shutil
 import struct
-import subprocess
 import threading
 import zlib
 from collections.abc import Iterator
@@ -26,33 +27,17 @@ from typing import ClassVar
 import pytest
 
 from tests.report.conftest import HOSTILE, PROD_REGIONS, Project, inject_hostile
+from tests.support.chromium import CHROMIUM, Browser
 from toolkit.report import STATUS_LABELS, render_html, render_json
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed (apt-get install -y chromium); "
-           "the HTML report cannot be checked in a browser",
-)
-
-
-# Browser-internal endpoints, not requested by the page (seen with chromium 156 on Debian 12).
-BROWSER_HOSTS = frozenset({"update.googleapis.com", "accounts.google.com", "clients2.google.com",
-                           "optimizationguide-pa.googleapis.com"})
-# Chrome's own service APIs ("*-pa.googleapis.com": optimization guide, ...): never a page's resource.
-BROWSER_HOST_SUFFIXES = ("-pa.googleapis.com",)
-# Features that call home on their own schedule (the optimization guide made the suite flaky).
-QUIET_FEATURES = ("NetworkTimeServiceQuerying,OptimizationHints,OptimizationHintsFetching,"
-                  "OptimizationGuideModelDownloading,OptimizationTargetPrediction,MediaRouter")
-
-
-def page_requests(seen: list[str]) -> list[str]:
-    def host(requestline: str) -> str:
-        target = requestline.split(" ")[1]
-        return re.sub(r"^[a-z]+://", "", target).split("/")[0].split(":")[0]
-
-    return [r for r in seen if host(r) not in BROWSER_HOSTS and not host(r).endswith(BROWSER_HOST_SUFFIXES)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed and `make system-deps` cannot install it here (needs root "
+               "and apt-get); the HTML report cannot be checked in a browser. In CI (CI set) this fails instead.",
+    ),
+]
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -89,21 +74,6 @@ def proxy() -> Iterator[Proxy]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def chromium(page: Path, tmp: Path, proxy_port: int, *extra: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    args = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--disable-features={QUIET_FEATURES}",
-        f"--user-data-dir={profile}",
-        f"--proxy-server=http://127.0.0.1:{proxy_port}", "--proxy-bypass-list=<-loopback>",
-        "--virtual-time-budget=3000", "--window-size=1280,1800", *extra, page.as_uri(),
-    ]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc
 
 
 class Dom(HTMLParser):
@@ -159,10 +129,13 @@ def test_recorder_sees_external_requests(tmp_path: Path, proxy: Proxy) -> None:
     page = tmp_path / "control.html"
     page.write_text('<!DOCTYPE html><title>c</title><img src="http://probe.example.invalid/x.png">'
                     '<link rel="stylesheet" href="https://fonts.example.invalid/a.css">')
-    chromium(page, tmp_path, proxy.port, "--dump-dom")
-    requests = page_requests(proxy.seen)
-    assert any("probe.example.invalid" in r for r in requests), proxy.seen
-    assert any("fonts.example.invalid" in r for r in requests), proxy.seen
+    with Browser(tmp_path, proxy_port=proxy.port) as browser:
+        tab = browser.open(page)
+        parse(tab.dom())
+        requests = [str(r) for r in tab.requests()]
+    assert any("probe.example.invalid" in r for r in requests), requests
+    assert any("fonts.example.invalid" in r for r in requests), requests
+    assert any("probe.example.invalid" in r for r in proxy.seen), proxy.seen  # and they went to the proxy
 
 
 def test_report_renders_in_chromium_with_matrix_and_inert_xss(tmp_path: Path, proxy: Proxy,
@@ -171,9 +144,12 @@ def test_report_renders_in_chromium_with_matrix_and_inert_xss(tmp_path: Path, pr
     report = project.build()
     page = tmp_path / "report.html"
     page.write_text(render_html(report), encoding="utf-8")
-    port = proxy.port
+    browser = Browser(tmp_path, proxy_port=proxy.port)
+    with browser:
+        tab = browser.open(page)
+        dom_text, png, data_pdf = tab.dom(), tab.screenshot(), tab.pdf()
+        requests = tab.requests()
 
-    dom_text = chromium(page, tmp_path, port, "--dump-dom").stdout
     dom = parse(dom_text)
     # Scripts had their chance (virtual time budget): the title is untouched, nothing injected.
     assert dom.title == report.title == "Compliance report: prod"
@@ -201,8 +177,7 @@ def test_report_renders_in_chromium_with_matrix_and_inert_xss(tmp_path: Path, pr
 
     # A screenshot of the page: a valid PNG of the window's size with real content.
     shot = tmp_path / "report.png"
-    chromium(page, tmp_path, port, f"--screenshot={shot}")
-    png = shot.read_bytes()
+    shot.write_bytes(png)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     length, kind = struct.unpack(">I4s", png[8:16])
     width, height = struct.unpack(">II", png[16:24])
@@ -213,11 +188,8 @@ def test_report_renders_in_chromium_with_matrix_and_inert_xss(tmp_path: Path, pr
         shutil.copy(shot, Path(os.environ["INFRA_REPORT_SCREENSHOT_DIR"]) / "report.png")
 
     # Printable: Chromium prints it to a multi-page PDF.
-    pdf = tmp_path / "report.pdf"
-    chromium(page, tmp_path, port, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
-    data_pdf = pdf.read_bytes()
     assert data_pdf.startswith(b"%PDF-")
     assert len(re.findall(rb"/Type\s*/Page[^s]", data_pdf)) > 3
 
-    # Nothing was fetched by any of the three runs.
-    assert page_requests(proxy.seen) == []
+    # The page fetched nothing while it loaded, ran, was captured and printed.
+    assert [str(r) for r in requests] == []

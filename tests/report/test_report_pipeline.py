@@ -4,15 +4,13 @@ sandbox provider, real checkov scan), then build_report over the four regions.""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.report.conftest import PROD_REGIONS, REPO
-from tests.support import SCHEMA
+from tests.report.conftest import PROD_REGIONS
+from tests.support.baseline import ProdPlans
 from toolkit.report import build_report, render_html, render_json, render_markdown
 from toolkit.report.models import Report
 from toolkit.report.schema import SCHEMA_PATH
@@ -21,34 +19,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if not SCHEMA.is_file():
-        pytest.skip(f"provider schema missing: {SCHEMA}")
-    saved = {k: os.environ.get(k) for k in ("INFRA_PROVIDER_SCHEMA", "INFRA_CACHE_DIR")}
-    os.environ["INFRA_PROVIDER_SCHEMA"] = str(SCHEMA)
-    os.environ["INFRA_CACHE_DIR"] = str(tmp_path_factory.mktemp("infra-cache"))
-    try:
-        from toolkit.cli import run
-
-        out = tmp_path_factory.mktemp("prod-artifacts")
-        code = run(["--project", str(REPO), "--artifacts", str(out), "--json", "plan", "--all", "--env", "prod",
-                    "--sandbox", "--parallelism", "2"])
-        statuses = {p.name: json.loads((p / "status.json").read_text()) for p in (out / "prod").iterdir()
-                    if (p / "status.json").is_file()}
-        # Exit 0 (no changes) or 2 (changes) are fine; the gate may fail on findings, which the report shows.
-        assert all(s.get("status") == "ok" for s in statuses.values()), (code, statuses)
-        yield out
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def artifacts(prod_plans: ProdPlans) -> Path:
+    """The session's `infra plan --all --env prod --sandbox` artifacts (read only: build_report writes nothing)."""
+    return prod_plans.artifacts
 
 
 @pytest.fixture(scope="module")
-def report(artifacts: Path) -> Report:
-    return build_report(REPO, artifacts, "prod")
+def report(prod_plans: ProdPlans, artifacts: Path) -> Report:
+    return build_report(prod_plans.root, artifacts, "prod")
 
 
 def test_report_of_real_prod_plans(report: Report, artifacts: Path) -> None:

@@ -1,28 +1,14 @@
-"""Fixtures for the sandbox provider: one install per session, one planned stack per module."""
+"""Fixtures for the sandbox provider: one planned stack per module (the install is the session's)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from infra_sandbox.install import SandboxInstall, install, prepare_workdir
-from tests.support import SCHEMA
+from infra_sandbox.install import SandboxInstall, prepare_workdir
 from tests.support.sandbox import FIXTURES, Planned
 from toolkit.adapters.terraform.runner import Terraform
-
-
-@pytest.fixture(scope="session")
-def schema_path() -> Path:
-    assert SCHEMA.is_file(), f"the bundled provider schema is missing: {SCHEMA}"
-    return SCHEMA
-
-
-@pytest.fixture(scope="session")
-def sandbox(schema_path: Path, tmp_path_factory: pytest.TempPathFactory) -> SandboxInstall:
-    """The sandbox provider installed in a private cache (built once per session)."""
-    return install(schema_path, tmp_path_factory.mktemp("infra-cache"))
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,12 @@ from infra_sandbox.install import SandboxInstall, prepare_workdir
 from infra_sandbox.reattach import REATTACH_ENV, reattached_provider
 from infra_sandbox.schema import PROVIDER_ADDRESS
 from infra_sandbox.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+from tests.support import REPO
 from tests.support.sandbox import FIXTURES
 from toolkit.adapters.terraform.runner import Terraform
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(), reason="needs Linux /proc")
+pytestmark = pytest.mark.skipif(not Path("/proc/self/net/tcp").exists(),
+                                reason="reads the server's sockets from Linux /proc/<pid>/net: not on this OS")
 
 TCP_LISTEN = "0A"
 
@@ -138,7 +140,7 @@ def test_server_refuses_a_socket_in_a_shared_directory(sandbox: SandboxInstall, 
     shared.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
     env.update(sandbox.env())
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = str(REPO)
     proc = subprocess.run(
         [sys.executable, "-m", "infra_sandbox.server", "--reattach", str(shared / "provider.sock")],
         env=env,

@@ -164,7 +164,9 @@ def test_fmt_check_lists_unformatted_files(sandbox: SandboxInstall, tmp_path: Pa
     assert tf.fmt_check() == ["sub/ugly.tf"]
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+@pytest.mark.skipif(shutil.which("terraform") is None,
+                    reason="no terraform binary on PATH: the binary engine (--terraform / INFRA_TERRAFORM) is an "
+                           "optional system tool; the embedded engine is tested everywhere")
 def test_binary_engine_plans_with_the_sandbox(sandbox: SandboxInstall, tmp_path: Path) -> None:
     from toolkit.adapters.terraform.runner import engine_info, resolve_engine
 

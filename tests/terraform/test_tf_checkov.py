@@ -5,41 +5,17 @@ Every remaining finding must carry an inline ``#checkov:skip=ID:reason`` next to
 
 from __future__ import annotations
 
-import functools
-import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support.terraform import MODULES, REPO, ROOT_STACK
-
-CHECKOV = Path(sys.executable).with_name("checkov")
-
-
-@functools.lru_cache(maxsize=4)
-def run_checkov(directory: Path) -> list[dict[str, Any]]:
-    if not CHECKOV.is_file():
-        pytest.skip(f"checkov not installed next to {sys.executable}")
-    proc = subprocess.run(
-        [str(CHECKOV), "-d", str(directory), "--framework", "terraform", "--skip-download", "--compact", "-o", "json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
-    assert proc.stdout.strip(), proc.stderr[-2000:]
-    data = json.loads(proc.stdout)
-    reports: list[dict[str, Any]] = data if isinstance(data, list) else [data]
-    return reports
+from tests.support.checkov import CheckovRun
+from tests.support.terraform import MODULES, ROOT_STACK
 
 
 @pytest.mark.parametrize("directory", [MODULES, ROOT_STACK], ids=["modules", "root-stack"])
-def test_checkov_reports_no_failed_check(directory: Path) -> None:
-    reports = run_checkov(directory)
+def test_checkov_reports_no_failed_check(directory: Path, checkov_hcl: dict[Path, CheckovRun]) -> None:
+    reports = checkov_hcl[directory].reports
     summary = reports[0]["summary"]
     failed = [
         f"{f['check_id']} {f['resource']} ({f['file_path']}:{f['file_line_range'][0]})"
@@ -51,8 +27,8 @@ def test_checkov_reports_no_failed_check(directory: Path) -> None:
     assert summary["passed"] > 100
 
 
-def test_every_skip_gives_a_reason() -> None:
-    reports = run_checkov(MODULES)
+def test_every_skip_gives_a_reason(checkov_hcl: dict[Path, CheckovRun]) -> None:
+    reports = checkov_hcl[MODULES].reports
     skipped = [s for report in reports for s in report["results"].get("skipped_checks", [])]
     assert skipped, "expected the documented inline skips"
     for check in skipped:

@@ -14,8 +14,12 @@ from typing import Any
 import pytest
 
 from infra_sandbox.install import SandboxInstall
-from tests.support.terraform import FIXTURES, OWN_MODULES, REPO, terraform_in
+from tests.support.baseline import ProdPlans
+from tests.support.module_tests import ModuleTests, run_count
+from tests.support.terraform import FIXTURES, MODULES, OWN_MODULES, REPO, terraform_in
 from toolkit.adapters.terraform.runner import Terraform
+from toolkit.render import inputs as render
+from toolkit.settings import loader
 
 PROD_US_EAST = FIXTURES / "prod-us-east.tfvars.json"
 
@@ -72,17 +76,13 @@ def test_example_validates_and_plans(module: str, sandbox: SandboxInstall, stage
 
 
 @pytest.mark.parametrize("module", OWN_MODULES)
-def test_module_terraform_tests_pass(module: str, sandbox: SandboxInstall, staged: Path) -> None:
-    workdir = staged / "modules" / module
-    runs = sum(
-        len(re.findall(r'^run "', p.read_text(), flags=re.MULTILINE)) for p in (workdir / "tests").glob("*.tftest.hcl")
-    )
+def test_module_terraform_tests_pass(module: str, module_tests: ModuleTests) -> None:
+    """From the session's one `infra test` run (a staged copy of modules/, the sandbox provider)."""
+    runs = run_count(MODULES / module)
     assert runs >= 10
-    tf = terraform_in(sandbox, workdir)
-    tf.init(backend=False)
-    result = tf.test()
-    assert result.passed, result.output[-4000:]
-    assert f"{runs} passed, 0 failed" in result.output
+    output = module_tests.output(module)
+    assert module_tests.passed()[module], output[-4000:]
+    assert f"{runs} passed, 0 failed" in output
 
 
 # ------------------------------------------------------------------ root stack
@@ -239,10 +239,11 @@ def test_root_stack_rejects_bad_inputs(patch: dict[str, Any], message: str, root
 GLOBAL_TYPES = ("aws_iam_role", "aws_iam_policy", "aws_iam_instance_profile", "aws_cloudwatch_event_rule")
 
 
-def test_root_stack_plans_every_rendered_region(sandbox: SandboxInstall, root_plan: Plan, tmp_path: Path) -> None:
-    """Every environment/region that `infra render` produces plans, and no global name repeats."""
-    loader = pytest.importorskip("toolkit.settings.loader")
-    render = pytest.importorskip("toolkit.render.inputs")
+def test_root_stack_plans_every_rendered_region(root_plan: Plan, prod_plans: ProdPlans, tmp_path: Path) -> None:
+    """Every environment/region that `infra render` produces plans, and no global name repeats.
+
+    The prod regions were planned already (the session's prod plans, from these same inputs of
+    an identical copy of the project): their plans are read, the other regions planned here."""
     project = loader.Project(REPO)
     owner_of: dict[tuple[str, str], str] = {}
     planned = []
@@ -251,9 +252,17 @@ def test_root_stack_plans_every_rendered_region(sandbox: SandboxInstall, root_pl
             label = f"{env_name}/{region}"
             var_file = tmp_path / f"{env_name}-{region}.tfvars.json"
             var_file.write_text(render.render_tfvars(loader.stack_inputs(cfg, project.catalog)))
-            result = root_plan.tf.plan(tmp_path / f"{env_name}-{region}.tfplan", var_files=[var_file])
-            assert result.has_changes
-            plan = Plan(root_plan.tf, root_plan.tf.show_json(result.plan_file))
+            if env_name == "prod" and region in prod_plans.regions:
+                planned_dir = prod_plans.region_dir(region)
+                assert json.loads((planned_dir / "terraform.tfvars.json").read_text()) == json.loads(
+                    var_file.read_text()), label
+                counts = json.loads((planned_dir / "summary.json").read_text())["counts"]
+                assert counts["add"] or counts["change"] or counts["destroy"], (label, counts)  # has changes
+                plan = Plan(root_plan.tf, json.loads((planned_dir / "plan.json").read_text()))
+            else:
+                result = root_plan.tf.plan(tmp_path / f"{env_name}-{region}.tfplan", var_files=[var_file])
+                assert result.has_changes
+                plan = Plan(root_plan.tf, root_plan.tf.show_json(result.plan_file))
             for type_name in GLOBAL_TYPES:
                 for after in plan.after(type_name).values():
                     key = (type_name, str(after.get("name") or after.get("name_prefix")))

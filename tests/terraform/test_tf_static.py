@@ -9,8 +9,9 @@ import hcl2
 import pytest
 
 from tests.support import hclschema, tfdocs
-from tests.support.terraform import MODULES, OWN_MODULES, REPO, ROOT_STACK, SCHEMA, module_dirs
+from tests.support.terraform import MODULES, OWN_MODULES, REPO, ROOT_STACK, module_dirs
 from toolkit.adapters.terraform.runner import Terraform
+from toolkit.settings import loader
 
 OWN_DIRS = [MODULES / m for m in OWN_MODULES] + [ROOT_STACK]
 OWN_IDS = [*OWN_MODULES, "root-stack"]
@@ -55,13 +56,11 @@ def test_readme_check_detects_drift(tmp_path: Path) -> None:
     assert tfdocs.main([str(module)]) == 1
 
 
-@pytest.mark.skipif(not SCHEMA.is_file(), reason="provider schema not available")
 @pytest.mark.parametrize("directory", OWN_DIRS, ids=OWN_IDS)
 def test_arguments_exist_in_the_provider_schema(directory: Path) -> None:
     assert hclschema.check_tree(directory) == []
 
 
-@pytest.mark.skipif(not SCHEMA.is_file(), reason="provider schema not available")
 def test_schema_checker_reports_wrong_names(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(
         'resource "aws_eks_cluster" "c" {\n  name = "x"\n  role_arn = "r"\n  endpoint = "e"\n'
@@ -93,7 +92,6 @@ def test_root_stack_variables_equal_the_contract() -> None:
 
 
 def test_root_stack_variables_equal_the_rendered_keys() -> None:
-    loader = pytest.importorskip("toolkit.settings.loader")
     project = loader.Project(REPO)
     env = project.environment(project.environment_names()[0])
     cfg = next(iter(env.regions.values()))
@@ -118,7 +116,6 @@ def _object_attributes(type_expr: str) -> set[str]:
 
 
 def test_root_stack_object_attributes_match_the_rendered_settings() -> None:
-    loader = pytest.importorskip("toolkit.settings.loader")
     project = loader.Project(REPO)
     env = project.environment(project.environment_names()[0])
     inputs = loader.stack_inputs(next(iter(env.regions.values())), project.catalog)

@@ -230,7 +230,8 @@ def test_ctrl_c_exit_130(infra: Callable[..., object], project_copy: Path, monke
     assert infra("--project", str(project_copy), "regions").code == 130
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+@pytest.mark.skipif(os.geteuid() == 0, reason="running as root, which reads a mode-000 file anyway: "
+                                            "permission denied cannot happen here")
 def test_permission_denied(project_copy: Path, infra: Callable[..., object]) -> None:  # pragma: no cover
     path = project_copy / "environments" / US
     path.chmod(0)
