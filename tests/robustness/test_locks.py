@@ -182,9 +182,9 @@ def test_two_plans_of_one_region_at_once(tmp_path_factory: pytest.TempPathFactor
         second = start(project, art, cache, *plan_args(*extra))
         if trial == "waits":
             err_lines: list[str] = []
-            reader = threading.Thread(target=lambda: err_lines.extend(second.stderr or []), daemon=True)
+            reader = threading.Thread(target=err_lines.extend, args=(second.stderr or [],), daemon=True)
             reader.start()
-            waiting = wait_for(lambda: any("waiting up to" in line for line in err_lines), 120)
+            waiting = wait_for(lambda lines=err_lines: any("waiting up to" in line for line in lines), 120)
             os.killpg(first.pid, signal.SIGCONT)
             assert waiting, f"seed {seed}: the second run never waited: {err_lines}"
             code2 = second.wait(timeout=300)
