@@ -1,4 +1,7 @@
-"""A small synthetic price snapshot and rendered inputs whose arithmetic is easy to check by hand."""
+"""A small synthetic price snapshot and rendered inputs whose arithmetic is easy to check by hand.
+
+The figures are invented; the GPU family is named g6e because GPU pools take NVIDIA families only
+(the cx and rx CPU families are fictional)."""
 
 from __future__ import annotations
 
@@ -13,14 +16,14 @@ from toolkit.cost.snapshot import Snapshot, parse
 #   32768 MiB -> 32768 - ceil(2457.6) = 30310;   196608 -> 196608 - 14746 = 181862
 #    4096 MiB ->  4096 - ceil(307.2)  =  3788;    16384 ->  16384 -  1229 =  15155
 TYPES: dict[str, dict[str, Any]] = {
-    "gx.1": {"family": "gx", "vcpu": 8, "memory_mib": 32768, "gpu_count": 1, "gpu_model": "T1"},
-    "gx.4": {"family": "gx", "vcpu": 48, "memory_mib": 196608, "gpu_count": 4, "gpu_model": "T1"},
+    "g6e.1": {"family": "g6e", "vcpu": 8, "memory_mib": 32768, "gpu_count": 1, "gpu_model": "T1"},
+    "g6e.4": {"family": "g6e", "vcpu": 48, "memory_mib": 196608, "gpu_count": 4, "gpu_model": "T1"},
     "cx.2": {"family": "cx", "vcpu": 2, "memory_mib": 4096, "gpu_count": 0, "gpu_model": None},
     "rx.2": {"family": "rx", "vcpu": 2, "memory_mib": 16384, "gpu_count": 0, "gpu_model": None},
 }
 PRICES: dict[str, tuple[float | None, float | None, float | None]] = {  # on-demand, spot min, spot max
-    "gx.1": (1.00, 0.30, 0.40),
-    "gx.4": (5.00, 1.50, 2.00),
+    "g6e.1": (1.00, 0.30, 0.40),
+    "g6e.4": (5.00, 1.50, 2.00),
     "cx.2": (0.10, 0.03, 0.04),
     "rx.2": (0.13, None, None),
 }
@@ -37,7 +40,7 @@ def snapshot_doc(prices: dict[str, tuple[float | None, float | None, float | Non
             entry["spot"] = {"min_usd_per_hour": smin, "max_usd_per_hour": smax, "zones": 2, "source": "test"}
         table[name] = entry
     return {
-        "schema_version": 1, "assembled": "2026-01-01", "currency": "USD", "families": ["cx", "gx", "rx"],
+        "schema_version": 1, "assembled": "2026-01-01", "currency": "USD", "families": ["cx", "g6e", "rx"],
         "sources": {"test": {"kind": "test figures", "url": "file:///dev/null", "as_of": "2026-01-01"}},
         "instance_types": {k: dict(v, source="test") for k, v in TYPES.items()},
         "regions": {REGION: table},

@@ -25,24 +25,24 @@ def price(pools: dict[str, dict[str, Any]], prices: Prices | None = None) -> Reg
 
 def test_gpu_pool_ceiling_by_gpu_limit() -> None:
     # 512 CPU / 2048 Gi / 8 GPU, on-demand.
-    # gx.1: cpu 512//8=64, memory 2097152//30310=69, gpu 8//1=8   -> 8 (gpu)  * $1.00 * 730 = $5,840
-    # gx.4: cpu 512//48=10, memory 2097152//181862=11, gpu 8//4=2 -> 2 (gpu)  * $5.00 * 730 = $7,300
-    cost = price({"infer": h.pool(["gx"], 512, 2048, gpu=8)})
+    # g6e.1: cpu 512//8=64, memory 2097152//30310=69, gpu 8//1=8   -> 8 (gpu)  * $1.00 * 730 = $5,840
+    # g6e.4: cpu 512//48=10, memory 2097152//181862=11, gpu 8//4=2 -> 2 (gpu)  * $5.00 * 730 = $7,300
+    cost = price({"infer": h.pool(["g6e"], 512, 2048, gpu=8)})
     n = cost.nodepool("infer")
     assert n.kind == "GPU" and n.capacity_types == ("on-demand",)
     assert n.on_demand is not None
-    assert (n.on_demand.low.instance_type, n.on_demand.low.instances, n.on_demand.low.binding) == ("gx.1", 8, "gpu")
+    assert (n.on_demand.low.instance_type, n.on_demand.low.instances, n.on_demand.low.binding) == ("g6e.1", 8, "gpu")
     assert n.on_demand.low.monthly_usd == pytest.approx(5840.0)
-    assert (n.on_demand.high.instance_type, n.on_demand.high.instances) == ("gx.4", 2)
+    assert (n.on_demand.high.instance_type, n.on_demand.high.instances) == ("g6e.4", 2)
     assert n.on_demand.high.monthly_usd == pytest.approx(7300.0)
     assert n.ceiling_usd == pytest.approx(7300.0)
     assert n.spot is not None and n.spot.usd.high == pytest.approx(2 * 2.00 * 730)  # listed, not used
 
 
 def test_doubling_the_gpu_limit_doubles_the_ceiling() -> None:
-    one = price({"infer": h.pool(["gx"], 512, 2048, gpu=8)}).nodepool("infer")
-    two = price({"infer": h.pool(["gx"], 512, 2048, gpu=16)}).nodepool("infer")
-    # gx.1 16 -> $11,680; gx.4 4 -> $14,600 (cpu 10 and memory 11 still allow it).
+    one = price({"infer": h.pool(["g6e"], 512, 2048, gpu=8)}).nodepool("infer")
+    two = price({"infer": h.pool(["g6e"], 512, 2048, gpu=16)}).nodepool("infer")
+    # g6e.1 16 -> $11,680; g6e.4 4 -> $14,600 (cpu 10 and memory 11 still allow it).
     assert two.ceiling_usd == pytest.approx(2 * one.ceiling_usd) == pytest.approx(14600.0)
     assert two.on_demand is not None and two.on_demand.low.monthly_usd == pytest.approx(11680.0)
 
@@ -70,24 +70,24 @@ def test_cpu_pool_bound_by_cpu() -> None:
 @pytest.mark.parametrize(("limits", "itype", "expected"), [
     (Limits(96, 10000, None), "cx.2", (48, "cpu")),
     (Limits(1000, 10, None), "cx.2", (2, "memory")),  # 10240 // 3788 = 2
-    (Limits(1000, 10000, 3), "gx.4", (0, "gpu")),  # 3 // 4 = 0: does not fit
+    (Limits(1000, 10000, 3), "g6e.4", (0, "gpu")),  # 3 // 4 = 0: does not fit
 ])
 def test_instances_allowed(limits: Limits, itype: str, expected: tuple[int, str]) -> None:
     assert instances_allowed(limits, h.snapshot().instance_types[itype]) == expected
 
 
 def test_types_that_do_not_fit_are_left_out_of_the_range() -> None:
-    # 8 CPU / 64 Gi / 1 GPU: gx.4 needs 48 vCPUs (0 fit); gx.1 fits once: 1 * $1.00 * 730 = $730.
-    n = price({"small": h.pool(["gx"], 8, 64, gpu=1)}).nodepool("small")
+    # 8 CPU / 64 Gi / 1 GPU: g6e.4 needs 48 vCPUs (0 fit); g6e.1 fits once: 1 * $1.00 * 730 = $730.
+    n = price({"small": h.pool(["g6e"], 8, 64, gpu=1)}).nodepool("small")
     assert n.on_demand is not None
-    assert n.on_demand.low.instance_type == n.on_demand.high.instance_type == "gx.1"
+    assert n.on_demand.low.instance_type == n.on_demand.high.instance_type == "g6e.1"
     assert n.ceiling_usd == pytest.approx(730.0)
 
 
 def test_spot_pool_ceiling_is_the_highest_spot_price() -> None:
-    # spot, 512 CPU / 2048 Gi / 8 GPU: gx.1 8 * $0.40 = $2,336, gx.4 2 * $2.00 = $2,920 (highs);
-    # lows gx.1 8 * $0.30 = $1,752, gx.4 2 * $1.50 = $2,190.
-    n = price({"batch": h.pool(["gx"], 512, 2048, gpu=8, policy="spot")}).nodepool("batch")
+    # spot, 512 CPU / 2048 Gi / 8 GPU: g6e.1 8 * $0.40 = $2,336, g6e.4 2 * $2.00 = $2,920 (highs);
+    # lows g6e.1 8 * $0.30 = $1,752, g6e.4 2 * $1.50 = $2,190.
+    n = price({"batch": h.pool(["g6e"], 512, 2048, gpu=8, policy="spot")}).nodepool("batch")
     assert n.capacity_types == ("spot",)
     assert n.spot is not None
     assert n.spot.usd.low == pytest.approx(1752.0) and n.spot.usd.high == pytest.approx(2920.0)
@@ -122,11 +122,11 @@ def test_ratio_mix_expected_cost_and_savings() -> None:
 def test_baseline_mix_splits_limits_and_prices_each_side() -> None:
     # The README's example: 384 CPU / 1536 Gi / 16 GPU, baseline 96 CPU + 4 GPU
     # -> on-demand 96 / 384 Gi / 4, spot 288 / 1152 Gi / 12.
-    # on-demand: gx.1 cpu 12, memory 393216//30310=12, gpu 4 -> 4 * $1.00 * 730 = $2,920
-    #            gx.4 cpu 2, memory 2, gpu 1 -> 1 * $5.00 * 730 = $3,650
-    # spot:      gx.1 cpu 36, memory 1179648//30310=38, gpu 12 -> 12 * $0.30..$0.40 * 730 = $2,628..$3,504
-    #            gx.4 cpu 6, memory 6, gpu 3 -> 3 * $1.50..$2.00 * 730 = $3,285..$4,380
-    cost = price({"infer": h.pool(["gx"], 384, 1536, gpu=16, policy="on-demand-baseline", spot_share=0.5,
+    # on-demand: g6e.1 cpu 12, memory 393216//30310=12, gpu 4 -> 4 * $1.00 * 730 = $2,920
+    #            g6e.4 cpu 2, memory 2, gpu 1 -> 1 * $5.00 * 730 = $3,650
+    # spot:      g6e.1 cpu 36, memory 1179648//30310=38, gpu 12 -> 12 * $0.30..$0.40 * 730 = $2,628..$3,504
+    #            g6e.4 cpu 6, memory 6, gpu 3 -> 3 * $1.50..$2.00 * 730 = $3,285..$4,380
+    cost = price({"infer": h.pool(["g6e"], 384, 1536, gpu=16, policy="on-demand-baseline", spot_share=0.5,
                                   baseline_cpu=96, baseline_gpu=4)})
     od, spot = cost.nodepool("infer-on-demand"), cost.nodepool("infer-spot")
     assert od.limits == Limits(96, 384, 4) and spot.limits == Limits(288, 1152, 12)
@@ -150,22 +150,22 @@ def test_spot_first_expected_uses_spot_share() -> None:
 
 
 def test_region_totals_add_up() -> None:
-    cost = price({"infer": h.pool(["gx"], 512, 2048, gpu=8), "web": h.pool(["cx", "rx"], 10, 1000)})
+    cost = price({"infer": h.pool(["g6e"], 512, 2048, gpu=8), "web": h.pool(["cx", "rx"], 10, 1000)})
     assert cost.ceiling_usd == pytest.approx(7300.0 + 474.5)
     assert cost.gpu_ceiling_usd == pytest.approx(7300.0)
 
 
 def test_family_missing_from_the_catalog_is_a_one_line_error() -> None:
     with pytest.raises(UserError) as err:
-        price({"train": h.pool(["gx", "zz9"], 512, 2048, gpu=8)})
+        price({"train": h.pool(["g6e", "p5"], 512, 2048, gpu=8)})
     message = str(err.value)
     assert "\n" not in message
-    assert "pool train" in message and "zz9" in message and "not in the price snapshot" in message
+    assert "pool train" in message and "p5" in message and "not in the price snapshot" in message
 
 
 def test_family_without_any_type_in_the_region_is_an_error() -> None:
     with pytest.raises(UserError, match=r"pool web .* none of the instance families cx"):
-        price({"web": h.pool(["cx"], 10, 1000)}, prices={"gx.1": (1.0, None, None)})
+        price({"web": h.pool(["cx"], 10, 1000)}, prices={"g6e.1": (1.0, None, None)})
 
 
 def test_reserved_is_not_priced_when_no_pool_uses_it() -> None:
