@@ -193,7 +193,10 @@ class Tab:
         return base64.b64decode(data)
 
     def pdf(self) -> bytes:
-        data = self.browser.call("Page.printToPDF", {"displayHeaderFooter": False}, session=self.session)["data"]
+        """The page printed as ``--print-to-pdf`` prints it: no header or footer, the page's own
+        ``@page`` size and margins."""
+        data = self.browser.call("Page.printToPDF", {"displayHeaderFooter": False, "preferCSSPageSize": True},
+                                 session=self.session)["data"]
         return base64.b64decode(data)
 
     def requests(self) -> list[Request]:
