@@ -132,8 +132,9 @@ def test_sandbox_leaves_the_repo_untouched(prod_plans: ProdPlans, prod_artifacts
     assert 'provider "registry.terraform.io/hashicorp/aws"' in lock.read_text()
 
 
-def test_every_planned_region_has_an_intact_private_bundle(prod_artifacts: Path) -> None:
-    """The bundle apply reads: for its own env/region, every file as its manifest says, 0600 in 0700."""
+def test_every_planned_region_has_an_intact_private_bundle(prod_plans: ProdPlans, prod_artifacts: Path) -> None:
+    """The bundle apply reads: for its own env/region, every file as its manifest says, 0600 in 0700;
+    its state is the sandbox state where the plan was made (``prod_artifacts`` is a copy)."""
     from toolkit.plan.bundle import verify_bundle
 
     for region in PROD_REGIONS:
@@ -141,7 +142,7 @@ def test_every_planned_region_has_an_intact_private_bundle(prod_artifacts: Path)
         manifest, digest = verify_bundle(out / "bundle")
         assert (manifest.environment, manifest.region, manifest.mode) == ("prod", region, "sandbox")
         assert manifest.files["tfplan"] == hashlib.sha256((out / "tfplan").read_bytes()).hexdigest()
-        assert manifest.state == f"local:{(out / 'sandbox.tfstate').resolve()}"
+        assert manifest.state == f"local:{(prod_plans.region_dir(region) / 'sandbox.tfstate').resolve()}"
         assert len(digest) == 64
         assert stat.S_IMODE((out / "bundle").stat().st_mode) == 0o700
         assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (out / "bundle").rglob("*") if p.is_file())
