@@ -37,7 +37,8 @@ __all__ = ["REPO", "SCHEMA", "Result"]
 SLOW_PACKAGES = frozenset({"integration", "aws"})  # every test runs `infra` for real, or talks to moto
 SLOW_FIXTURES = frozenset({"sandbox", "prod_plans", "prod_artifacts", "checkov_hcl", "module_tests", "mini_project",
                            "fixture_results", "builtin_ids", "moto_endpoint", "moto", "planned", "root_plan",
-                           "offline", "example_plan"})
+                           "offline", "example_plan", "real_stack", "real_stack_skips", "context_results",
+                           "policy_floor_results", "reviewed", "applied", "hcl_verdicts", "module_copy"})
 TESTS = Path(__file__).resolve().parent
 
 

@@ -24,6 +24,7 @@ from tests.support import SCHEMA
 from toolkit.artifacts.findings import Finding, FindingsDocument
 from toolkit.artifacts.io import write_artifact
 
+pytestmark = pytest.mark.slow  # real plans and Terraform runs in every test
 
 @pytest.fixture(autouse=True)
 def _sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -32,6 +32,9 @@ resource "aws_sqs_queue" "q" {
 """
 
 
+
+pytestmark = pytest.mark.slow  # real plans and Terraform runs in every test
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("INFRA_CACHE_DIR", str(tmp_path / "cache"))
