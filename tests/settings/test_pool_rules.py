@@ -26,8 +26,9 @@ from tests.settings.pool_cases import CASES, Case
 from tests.support import REPO
 from toolkit.adapters.terraform.runner import Terraform
 from toolkit.render import karpenter
-from toolkit.settings import pools
-from toolkit.settings.pools import MESSAGES, validate_karpenter
+from toolkit.settings import pool_tables as pools
+from toolkit.settings.pool_tables import MESSAGES
+from toolkit.settings.pools import validate_karpenter
 
 MODULE = REPO / "modules" / "karpenter"
 IDENTITY = {"name": "test-us-east", "region": "us-east-1", "account_id": "123456789012", "cluster_name": "test-us-east"}

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from toolkit.errors import UserError, describe, error_loc, key_path, validation_error
 from toolkit.paths import Given
 from toolkit.settings.models import Catalog, EnvironmentFile, OrgDefaults, RegionSettings, StateNaming
-from toolkit.settings.pools import GPU_TAINT_KEY
+from toolkit.settings.pool_tables import GPU_TAINT_KEY
 from toolkit.settings.yamlio import KeyPath, YamlDoc, read_yaml
 
 

@@ -46,7 +46,9 @@ from toolkit.render.karpenter.common import (
 from toolkit.render.karpenter.crd import CRD_FILES
 from toolkit.render.karpenter.nodeclasses import nodeclasses
 from toolkit.render.karpenter.nodepools import baseline_limits, nodepools, ratio_limits
-from toolkit.settings.pools import POLICIES, on_demand_share, spread_buckets, validate_karpenter
+from toolkit.settings.pool_math import spread_buckets
+from toolkit.settings.pool_tables import POLICIES
+from toolkit.settings.pools import on_demand_share, validate_karpenter
 
 __all__ = [
     "CAPACITY_TYPE", "CRD_DIR", "CRD_FILES", "GPU_LABEL", "GPU_RESOURCE", "NODECLASS_API", "NODEPOOL_API",

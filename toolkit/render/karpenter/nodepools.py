@@ -35,7 +35,9 @@ from toolkit.render.karpenter.common import (
     ZONE_LABEL,
     Json,
 )
-from toolkit.settings.pools import GPU_MANUFACTURER, CapacityMix, Pool, spread_buckets
+from toolkit.settings.pool_math import spread_buckets
+from toolkit.settings.pool_tables import GPU_MANUFACTURER
+from toolkit.settings.pools import CapacityMix, Pool
 
 Amounts = dict[str, int]  # cpu, memory_gi and (when set) gpu
 
