@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 from toolkit.report import render_html, render_markdown
 from toolkit.report.models import Report
-from toolkit.report.renderers import breakable, check_counts
+from toolkit.report.present import breakable, check_counts
 
 
 class Rows(HTMLParser):

@@ -22,7 +22,7 @@ from toolkit.report import (
     render_markdown,
     write_report,
 )
-from toolkit.report.renderers import md
+from toolkit.report.markdown import md
 from toolkit.report.schema import SCHEMA_PATH, json_schema
 
 

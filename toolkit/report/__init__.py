@@ -9,13 +9,13 @@ Public API (used by ``infra report``)::
 
 from toolkit.report.build import build_report
 from toolkit.report.catalogue import Catalogue, Control, load_catalogue
+from toolkit.report.markdown import render_markdown
 from toolkit.report.models import SCHEMA_VERSION, STATUS_LABELS, STATUSES, Report
 from toolkit.report.renderers import (
     FORMATS,
     render,
     render_html,
     render_json,
-    render_markdown,
     write_report,
 )
 
