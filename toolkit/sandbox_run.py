@@ -12,7 +12,8 @@ import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from toolkit.adapters.terraform.runner import Terraform, error_summary, resolve_engine
+from toolkit.adapters.terraform.results import error_summary
+from toolkit.adapters.terraform.runner import Terraform, resolve_engine
 from toolkit.errors import UserError
 from toolkit.paths import Given
 from toolkit.plan.mode import sandbox_install

@@ -22,7 +22,7 @@ from infra_sandbox.fakes import (
     read_data_source,
 )
 from infra_sandbox.policy_document import render_policy_document
-from toolkit.adapters.terraform.runner import error_summary
+from toolkit.adapters.terraform.results import error_summary
 
 OBJ = [
     "object",

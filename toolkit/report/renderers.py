@@ -2,7 +2,7 @@
 
 All three take the same ``Report`` and show the same statuses. Every value from the
 inputs is escaped for its target (jinja2 autoescape for HTML and the inline SVG,
-``md()`` for Markdown); nothing is fetched from the network when the page is opened.
+``md()`` of :mod:`toolkit.report.markdown`); nothing is fetched from the network when the page is opened.
 """
 
 from __future__ import annotations
