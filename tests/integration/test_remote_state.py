@@ -95,6 +95,8 @@ def test_bootstrap_plan_remote_state_and_held_lock(moto: MotoEndpoint, project: 
     assert "Error acquiring the state lock" in status["error"]
     assert "alice@ci-runner-7" in status["error"] and "6b1c0f4e-held-by-ci" in status["error"]
     assert "alice@ci-runner-7" in blocked.err
+    assert blocked.err.strip().splitlines()[-1].strip() == (  # the way out, if that run is gone
+        "if the run holding that state lock is gone: infra unlock us-east --env staging 6b1c0f4e-held-by-ci")
     state_after = s3.get_object(Bucket=bucket, Key=key)
     assert state_after["Body"].read() == body_before
     assert state_after["VersionId"] == state_before["VersionId"]

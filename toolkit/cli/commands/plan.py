@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import click
 
@@ -24,6 +25,8 @@ from toolkit.plan.mode import SANDBOX_BANNER
 from toolkit.plan.pipeline import table_rows
 from toolkit.plan.run import decide_mode, run_plan
 from toolkit.plan.summary import plan_line
+
+STATE_LOCK_ID = re.compile(r"state lock \(ID=([^,)\s]+)")
 
 
 @click.command("plan")
@@ -95,6 +98,10 @@ def command(ctx: Ctx, regions: tuple[str, ...], all_regions: bool, env: Given | 
             else:
                 ctx.console.print(f"[red]{r.environment}/{r.region} failed at {r.stage}[/]: {r.error}",
                                   highlight=False)
+                held = STATE_LOCK_ID.search(r.error or "")
+                if held:  # a remote-state lock left behind (a killed run, AWS gone mid-run)
+                    ctx.log(f"  if the run holding that state lock is gone: "
+                            f"infra unlock {r.region} --env {r.environment} {held.group(1)}")
         if run.scan:
             ctx.log(run.scan.message)
     if run.failed or (run.scan and run.scan.error):
