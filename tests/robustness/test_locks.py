@@ -120,7 +120,7 @@ def test_a_stale_lock_of_a_dead_run_clears_itself_and_recovers_its_directory(tmp
     assert layout.lock.read_bytes() == b""  # released cleanly: nothing stale for the next run
 
 
-def test_plan_and_scan_report_a_held_lock_at_once(tmp_path: Path, infra: Callable[..., Result]) -> None:
+def test_plan_scan_and_render_report_a_held_lock_at_once(tmp_path: Path, infra: Callable[..., Result]) -> None:
     from tests.policy import builders
 
     art = tmp_path / "art"
@@ -128,7 +128,8 @@ def test_plan_and_scan_report_a_held_lock_at_once(tmp_path: Path, infra: Callabl
     before = (art / ENV / REGION / "status.json").read_text()
     held = acquire(_layout(art), command="infra plan")
     try:
-        for args in (("scan", REGION, "--env", ENV), plan_args("--no-scan")):
+        manifests = {p: p.read_bytes() for p in (art / ENV / REGION).rglob("*") if p.is_file()}
+        for args in (("scan", REGION, "--env", ENV), plan_args("--no-scan"), ("render", REGION, "--env", ENV)):
             started = time.monotonic()
             result = infra("--project", str(REPO), "--artifacts", str(art), *args)
             seconds = time.monotonic() - started
@@ -137,7 +138,11 @@ def test_plan_and_scan_report_a_held_lock_at_once(tmp_path: Path, infra: Callabl
             assert seconds < 10, seconds  # nothing ran: no sandbox, no checkov, no Terraform
     finally:
         held.release()
-    assert (art / ENV / REGION / "status.json").read_text() == before  # the loser touched nothing
+    assert (art / ENV / REGION / "status.json").read_text() == before  # the losers touched nothing
+    assert {p: p.read_bytes() for p in (art / ENV / REGION).rglob("*") if p.is_file() and p.name != ".lock"} == \
+        {p: b for p, b in manifests.items() if p.name != ".lock"}
+    rendered = infra("--project", str(REPO), "--artifacts", str(art), "render", REGION, "--env", ENV)
+    assert rendered.code == 0, rendered.err  # released: render runs, and rewrites the inputs
 
 
 # ---------------------------------------------------------------- two real runs at once

@@ -18,6 +18,8 @@ from typing import Any
 import jinja2
 import yaml
 
+from toolkit.artifacts.layout import RegionLayout
+from toolkit.artifacts.lock import acquire, parse_duration
 from toolkit.fsutil import atomic_write_text, dump_json
 from toolkit.paths import region_dir
 from toolkit.render import karpenter
@@ -155,7 +157,17 @@ def render_region(project: Project, cfg: RegionConfig, out_dir: Path, *, manifes
     return RenderResult(out_dir, tuple(written), inputs)
 
 
-def render_many(project: Project, env: str, regions: list[str], artifacts: Path) -> dict[str, RenderResult]:
-    # Validate every region first, so one bad file writes nothing at all.
+def render_many(project: Project, env: str, regions: list[str], artifacts: Path, *,
+                lock_timeout: str | None = None) -> dict[str, RenderResult]:
+    """Render each region into its artifacts directory, under the region's lock (a plan or scan
+    of the region reads these files: another run holding it is named, or waited for up to
+    ``lock_timeout``). Every region is validated first, so one bad file writes nothing at all."""
     configs = {r: project.region(env, r) for r in regions}
-    return {r: render_region(project, cfg, region_dir(artifacts, env, r)) for r, cfg in configs.items()}
+    out: dict[str, RenderResult] = {}
+    for r, cfg in configs.items():
+        lock = acquire(RegionLayout.of(artifacts, env, r), command="infra render", wait=parse_duration(lock_timeout))
+        try:
+            out[r] = render_region(project, cfg, region_dir(artifacts, env, r))
+        finally:
+            lock.release()
+    return out
