@@ -32,6 +32,7 @@ from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict  # pydantic validates it (the cache) only from here before 3.12
 
+from toolkit.adapters.terraform.process import popen
 from toolkit.errors import ToolError
 
 FRAMEWORKS = ("terraform", "terraform_plan", "kubernetes", "secrets")
@@ -110,8 +111,9 @@ class CheckovProcess:
 
     @classmethod
     def start(cls, project_root: Path) -> CheckovProcess:
-        proc = subprocess.Popen([sys.executable, "-c", _DRIVER], cwd=project_root, env=checkov_env(Path(os.devnull)),
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Killed by the kernel when the toolkit dies, so an interrupted run leaves no checkov behind.
+        proc = popen([sys.executable, "-c", _DRIVER], cwd=project_root, env=checkov_env(Path(os.devnull)),
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         return cls(project_root, proc)
 
     def take(self, cwd: Path) -> subprocess.Popen[str] | None:
@@ -166,19 +168,20 @@ def run_checkov(
         argv = [sys.executable, "-c", _MAIN, *args]
         runs += 1
         warm = process.take(project_root) if process is not None else None
+        request = None
+        if warm is not None:
+            request = json.dumps({"argv": args, "env": {CONTEXT_ENV: str(ctx_file)}}) + "\n"
+        child = warm or popen(argv, cwd=project_root, env=checkov_env(ctx_file), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            if warm is not None:
-                request = json.dumps({"argv": args, "env": {CONTEXT_ENV: str(ctx_file)}})
-                out, err = warm.communicate(input=request + "\n", timeout=timeout)
-                proc = subprocess.CompletedProcess(argv, warm.returncode, out, err)
-            else:
-                proc = subprocess.run(argv, cwd=project_root, env=checkov_env(ctx_file), capture_output=True,
-                                      text=True, timeout=timeout, check=False)
+            out, err = child.communicate(input=request, timeout=timeout)
         except subprocess.TimeoutExpired:
-            if warm is not None:
-                warm.kill()
-                warm.wait()
             raise ToolError(f"checkov did not finish within {timeout:.0f}s") from None
+        finally:
+            if child.poll() is None:  # timed out, or interrupted: never leave it running
+                child.kill()
+                child.wait()
+        proc = subprocess.CompletedProcess(argv, child.returncode, out, err)
         result = out_dir / "results_json.json"
         if proc.returncode != 0 or not result.is_file():
             tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
