@@ -37,7 +37,7 @@ def test_updates_and_replaces_name_their_changed_attributes() -> None:
     changes = {c["address"]: c for c in summarise(_plan())["changes"]}
     assert changes["aws_eks_cluster.this"]["attributes"] == ["version"]
     assert changes["aws_subnet.a"]["attributes"] == ["cidr_block", "id"]
-    assert "attributes" not in changes["aws_kms_key.k"]
+    assert changes["aws_kms_key.k"]["attributes"] == []
     assert changed_attributes({"before": None, "after": {"a": 1}}) == []
 
 

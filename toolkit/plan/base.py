@@ -204,6 +204,10 @@ class BaseBuilder:
                     progress(row, "base built" if name == "done" else f"base {name}")
 
             result = plan_region(project, cfg, build, opts, stage)
+            if result.status == "interrupted":
+                from toolkit.adapters.terraform.process import Cancelled
+
+                raise Cancelled(f"interrupted while building the base state of {self.base.ref}")
             if result.status != "ok":
                 raise UserError(f"--base {self.base.ref}: the sandbox plan of {env}/{region} at "
                                 f"{self.base.commit[:12]} failed at {result.stage}: {result.error}")

@@ -197,6 +197,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
                 step("base")
                 base = opts.base_builder(cfg)
                 state = _copy_base_state(layout, base.state)
+                step("init")
             from toolkit.render.inputs import hcl_string
 
             io.write_text(override, "# sandbox: local state (generated)\nterraform {\n  backend \"local\" {\n"

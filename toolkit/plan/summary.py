@@ -60,10 +60,8 @@ def summarise(plan: Mapping[str, Any]) -> PlanChanges:
         action = action_of(list(rc.get("change", {}).get("actions", [])))
         if action == "no-op":
             continue
-        entry: dict[str, Any] = {"address": rc["address"], "type": rc["type"], "action": action}
-        if action in ("update", "replace"):
-            entry["attributes"] = changed_attributes(rc.get("change", {}))
-        changes.append(entry)
+        attributes = changed_attributes(rc.get("change", {})) if action in ("update", "replace") else []
+        changes.append({"address": rc["address"], "type": rc["type"], "action": action, "attributes": attributes})
     changes.sort(key=lambda c: c["address"])
     counted = Counter(c["action"] for c in changes)
     by_type: dict[str, dict[str, int]] = {}
