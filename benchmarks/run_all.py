@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_sandbox.py", "bench_plan.py", "bench_scan.py"]
+BENCHES = ["bench_sandbox.py", "bench_plan.py", "bench_plan_base.py", "bench_scan.py"]
 
 
 def main() -> int:

@@ -31,6 +31,7 @@ WORK = "work"  # the staged copy of the root stack: work/terraform, with work/mo
 LOCK = ".lock"  # flock-ed by the one run using the directory; holds its pid, host and start time
 PRIVATE = ".private"  # mode 0700: where Terraform writes the plan file before it is moved into place
 SANDBOX_STATE = "sandbox.tfstate"  # local state of sandbox plans (Terraform writes it; made 0600 after)
+BASE_STATE = "base.tfstate"  # `plan --base REF`: the copy of REF's sandbox state the plan ran against (0600)
 SANDBOX_WORLD = "sandbox-world.json"  # out-of-band changes the sandbox provider reads at refresh (drift tests)
 BUNDLE = "bundle"  # the plan bundle (toolkit.artifacts.bundle): what apply applies, 0700
 # Written by drift.

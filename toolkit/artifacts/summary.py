@@ -20,6 +20,9 @@ class Change(_Part):
     address: str
     type: str
     action: str = Field(description="create, update, delete, replace, read or no-op (joined with + otherwise).")
+    attributes: list[str] = Field(default_factory=list,
+                                  description="Names (never values) of the top-level attributes an update or "
+                                              "replace changes.")
 
 
 class Counts(_Part):
@@ -37,6 +40,16 @@ class ProviderInfo(_Part):
     version: str | None = None
     schema_path: str | None = None
     schema_sha256: str | None = None
+
+
+class BaseInfo(_Part):
+    """``--base REF``: the sandbox state the plan was made against (the state of REF, built and cached)."""
+
+    ref: str
+    commit: str
+    tree: str
+    exists: bool = Field(description="False when REF has no settings for this environment/region (all create).")
+    note: str | None = None
 
 
 class Summary(Artifact):
@@ -60,6 +73,7 @@ class Summary(Artifact):
     generated_at: str
     inputs_sha256: dict[str, str] = Field(default_factory=dict)
     banner: str | None = None
+    base: BaseInfo | None = Field(default=None, description="Set by `infra plan --base REF` (sandbox mode).")
 
     @property
     def has_changes(self) -> bool:

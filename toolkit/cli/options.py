@@ -90,3 +90,6 @@ fail_on_option = click.option(
 artifacts_dir_option = click.option(
     "--artifacts", "local_artifacts", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Artifacts to read (e.g. downloaded from CI matrix jobs); default: the global --artifacts.")
+base_option = click.option(
+    "--base", "base", metavar="REF", default=None,
+    help="Sandbox: plan against the sandbox state of git REF (e.g. origin/main, a SHA), built once and cached.")

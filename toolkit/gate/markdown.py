@@ -60,6 +60,10 @@ def _overview_row(r: RegionArtifacts, threshold: str) -> str:
 
 def _region_section(decision: GateDecision, r: RegionArtifacts, hcl_done: set[tuple[str, str, str]]) -> list[str]:
     out = ["", f"### {r.region}" + (f" ({r.aws_region})" if r.aws_region else ""), "", _plan_line(r.summary)]
+    base = r.summary.base if r.summary else None
+    if base:
+        out += ["", f"Planned against the sandbox state of `{_md(base.ref)}` (commit `{base.commit[:12]}`)"
+                + ("" if base.exists else f": {_md(base.note or 'not there, all create')}")]
     digest = r.bundle_digest
     out += ["", f"Plan bundle: `sha256:{digest}` (`infra apply --approved` applies this bundle only)" if digest
             else "Plan bundle: none (nothing here can be applied)"]

@@ -116,6 +116,9 @@ def _check_target(m: BundleManifest, bundle: Path, cfg: RegionConfig, layout: Re
         raise UserError(f"{bundle}: a cloud plan; --sandbox applies sandbox plans only")
     if m.state.startswith("local:"):
         expected = state_location(cfg, layout, "sandbox", remote_state=False)
+        if m.mode == "sandbox" and m.state.endswith(f"/{files.BASE_STATE}"):
+            raise UserError(f"{bundle}: planned with --base against a copy of a git ref's sandbox state, for review "
+                            "only; re-plan without --base to apply to this region's sandbox state")
         if m.mode != "sandbox" or m.state != expected:
             raise UserError(f"{bundle}: its state is {m.state.removeprefix('local:')}, not the sandbox state of "
                             f"{where} here ({expected.removeprefix('local:')}); re-plan here")

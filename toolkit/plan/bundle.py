@@ -85,11 +85,12 @@ def _bundle_sources(layout: RegionLayout) -> dict[str, Path]:
 
 
 def write_bundle(project: Project, cfg: RegionConfig, layout: RegionLayout, summary: Summary, *,
-                 engine_kind: str, remote_state: bool = False) -> str:
+                 engine_kind: str, remote_state: bool = False, state: str | None = None) -> str:
     """Write ``REGION/bundle/`` from the plan just made (``summary`` is that plan's); returns the digest.
 
     The bundle is built in a private temporary directory beside it and swapped into place, so a
-    reader sees the previous bundle or this one, never a mix.
+    reader sees the previous bundle or this one, never a mix. ``state``: where the plan's state
+    really was, when not the region's usual place (``--base``: the copy of REF's state).
     """
     staging = Path(tempfile.mkdtemp(prefix=f".{BUNDLE_DIR}.", dir=layout.root))
     try:
@@ -105,7 +106,7 @@ def write_bundle(project: Project, cfg: RegionConfig, layout: RegionLayout, summ
             hashes[rel] = hashlib.sha256(data).hexdigest()
         manifest = BundleManifest(
             environment=cfg.environment, region=cfg.region, aws_region=cfg.aws_region, account_id=cfg.account_id,
-            mode=summary.mode, state=state_location(cfg, layout, summary.mode, remote_state),
+            mode=summary.mode, state=state or state_location(cfg, layout, summary.mode, remote_state),
             toolkit_version=__version__,
             engine=EngineInfo(kind=engine_kind, terraform_version=summary.terraform_version),
             provider=summary.provider.model_dump(mode="json"), git=git_ref(project.root),

@@ -14,6 +14,13 @@ SANDBOX_BANNER = ("SANDBOX PLAN: planned against the real hashicorp/aws schema b
                   "`infra apply` applies sandbox plans only to sandbox state (--sandbox), never to the cloud.")
 
 
+def sandbox_banner(base: dict[str, Any] | None) -> str:
+    """The sandbox banner and what the plan was planned against (REF's state, or local/empty state)."""
+    from toolkit.plan.summary import base_line
+
+    return f"{SANDBOX_BANNER} {base_line(base).replace('`', '')}"
+
+
 def choose_mode(sandbox: bool | None) -> tuple[Mode, str]:
     """(mode, why). ``sandbox`` is True for --sandbox, False for --cloud, None to decide.
 

@@ -38,7 +38,8 @@ from toolkit.errors import InfraError, UserError
 from toolkit.fsutil import dump_json
 from toolkit.paths import Given
 from toolkit.plan.bundle import write_bundle
-from toolkit.plan.mode import SANDBOX_BANNER, Mode
+from toolkit.plan.checks import check_plan, endpoint_backend_config, init_fingerprint
+from toolkit.plan.mode import Mode, sandbox_banner
 from toolkit.plan.summary import markdown, summarise
 from toolkit.plan.workdir import stage_workdir
 from toolkit.render.inputs import render_region
@@ -50,6 +51,8 @@ Progress = Callable[[str, str], None]  # (region, stage)
 PLAN_OUTPUTS = files.PLAN_OUTPUTS
 # What Terraform's local backend writes for sandbox plans: never through a link, 0600 after.
 STATE_FILES = (files.SANDBOX_STATE, f"{files.SANDBOX_STATE}.backup", f".{files.SANDBOX_STATE}.lock.info")
+# --base: the copy of REF's state a plan runs against (the user's sandbox.tfstate is never touched).
+BASE_FILES = (files.BASE_STATE, f"{files.BASE_STATE}.backup", f".{files.BASE_STATE}.lock.info")
 
 
 @dataclass
@@ -62,6 +65,8 @@ class PlanOptions:
     sandbox_info: dict[str, Any] = field(default_factory=dict)
     install: Any = None  # infra_sandbox.SandboxInstall in sandbox mode
     cancel: CancelToken | None = None  # stops every Terraform child of the run (Ctrl-C)
+    # --base REF (sandbox, local state): the region's base state (toolkit.plan.base.BaseBuilder)
+    base_builder: Callable[[RegionConfig], Any] | None = None
 
 
 @contextlib.contextmanager
@@ -105,76 +110,12 @@ class RegionResult:
             out["counts"] = self.plan.counts.model_dump()
             out["protected_changes"] = [c.model_dump() for c in self.plan.protected_changes]
             out["mode"] = self.plan.mode
+            out["base"] = self.plan.base.model_dump() if self.plan.base else None
         return out
-
-
-def _endpoint_backend_config(environ: Any) -> str | None:
-    """Extra S3 backend settings when AWS_ENDPOINT_URL(_S3) points elsewhere (LocalStack, moto).
-
-    Terraform reads the endpoint variables itself; path-style addressing is the one
-    setting the environment cannot carry, and the endpoints are repeated for the record.
-    """
-    from toolkit.adapters.aws import backend_endpoint_overrides
-    from toolkit.render.inputs import hcl_value
-
-    extra = backend_endpoint_overrides(environ)
-    if not extra:
-        return None
-    lines = ["# endpoint overrides from AWS_ENDPOINT_URL*; generated per run"]
-    lines += [f"{key} = {hcl_value(value)}" for key, value in sorted(extra.items())]
-    return "\n".join(lines) + "\n"
-
-
-def _init_fingerprint(root: Path, stack: Path, init_args: list[str], env: dict[str, str]) -> str:
-    """What `terraform init` depends on: if none of it changed, the last init still holds.
-
-    The stack's files, every module file (local sources are resolved at init), the
-    backend settings and endpoint overrides, the provider installation config and lock.
-    """
-    import hashlib
-
-    h = hashlib.sha256()
-    # The lock file is an output of init; the committed one (cloud mode) counts through root.
-    files = sorted(p for p in stack.iterdir() if p.is_file() and p.name != ".terraform.lock.hcl") + sorted(
-        p for p in (root / "modules").rglob("*") if p.is_file() and ".terraform" not in p.parts)
-    for path in files:
-        h.update(str(path.relative_to(stack if path.is_relative_to(stack) else root)).encode())
-        h.update(path.read_bytes())
-    committed_lock = root / "terraform" / ".terraform.lock.hcl"
-    if committed_lock.is_file():
-        h.update(committed_lock.read_bytes())
-    for arg in init_args:
-        h.update(arg.encode())
-        if arg.startswith("-backend-config="):
-            h.update(Path(arg.split("=", 1)[1]).read_bytes())
-    cli_config = env.get("TF_CLI_CONFIG_FILE")
-    if cli_config and Path(cli_config).is_file():
-        h.update(Path(cli_config).read_bytes())
-    for var in sorted(k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")):
-        h.update(f"{var}={os.environ[var]}".encode())
-    return h.hexdigest()
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
-
-
-def check_plan(plan: dict[str, Any]) -> None:
-    """Fail closed: a plan that manages nothing of ours is an error, never "No changes".
-
-    Terraform leaves ``resource_changes`` out when the configuration declares no resource at
-    all, and a stack whose resources include no ``aws_`` one is not the stack this toolkit
-    plans (a broken module path, a stub, an edit gone wrong).
-    """
-    changes = plan.get("resource_changes")
-    if not isinstance(changes, list):
-        raise UserError("the plan has no resource_changes: Terraform planned no resources at all; "
-                        "refusing to report it as 'No changes'")
-    ours = [rc for rc in changes
-            if isinstance(rc, dict) and str(rc.get("type", "")).startswith("aws_") and rc.get("mode") != "data"]
-    if not ours:
-        raise UserError(f"the plan's {len(changes)} resource change(s) include no aws_ resource: this is not "
-                        "the stack to review; refusing to report it as 'No changes'")
 
 
 def plan_region(project: Project, cfg: RegionConfig, artifacts: Path, opts: PlanOptions,
@@ -206,6 +147,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
     out, log_file = layout.root, layout.plan_log
     token = opts.cancel
     stage = "render"
+    base: Any = None
     me = {"pid": os.getpid(), "host": socket.gethostname(), "mode": opts.mode}
 
     def write_status(**fields: Any) -> None:
@@ -248,20 +190,25 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
         if opts.mode == "sandbox" and not opts.remote_state:
             # Terraform writes the local state itself: refuse a link in its place (it would write
             # through it); the 0700 region directory keeps it private until it is made 0600.
-            for name in STATE_FILES:
+            for name in STATE_FILES + BASE_FILES:
                 io.check_file(layout / name, root=root)
             state = layout.sandbox_state.resolve()
+            if opts.base_builder is not None:
+                step("base")
+                base = opts.base_builder(cfg)
+                state = _copy_base_state(layout, base.state)
+                step("init")
             from toolkit.render.inputs import hcl_string
 
             io.write_text(override, "# sandbox: local state (generated)\nterraform {\n  backend \"local\" {\n"
                                     f"    path = {hcl_string(str(state))}\n  }}\n}}\n", root=root)
         else:
             init_args.append(f"-backend-config={layout.backend.resolve()}")
-            extra = _endpoint_backend_config(os.environ)
+            extra = endpoint_backend_config(os.environ)
             if extra:
                 io.write_text(stack / "backend-endpoints.hcl", extra, root=root)
                 init_args.append(f"-backend-config={(stack / 'backend-endpoints.hcl').resolve()}")
-        fingerprint = _init_fingerprint(project.root, stack, init_args, env)
+        fingerprint = init_fingerprint(project.root, stack, init_args, env)
         marker = stack / ".terraform" / "infra-init.sha256"
         if io.check_file(marker, root=root) and io.read_text(marker, root=root).strip() == fingerprint:
             with open(log_file, "a", encoding="utf-8") as fh:
@@ -286,7 +233,7 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
                 plan_json = tf_run.show_json(layout.tfplan)
         finally:
             io.remove(tmp_plan, root=root)
-            for name in STATE_FILES:
+            for name in STATE_FILES + BASE_FILES:
                 io.chmod(layout / name, io.PRIVATE_FILE, root=root)
         check_plan(plan_json)
         io.write_text(layout.plan_json, dump_json(plan_json), mode=io.PRIVATE_FILE, root=root)
@@ -300,11 +247,13 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
                          else {"source": "registry.terraform.io/hashicorp/aws"}),
             "plan_sha256": digest, "generated_at": _now(),
             "inputs_sha256": {p.name: io.sha256(p, root=root) for p in rendered.files if p.parent == out},
-            "banner": SANDBOX_BANNER if opts.mode == "sandbox" else None,
+            "banner": sandbox_banner(base.info if base else None) if opts.mode == "sandbox" else None,
+            "base": base.info if base else None,
         })
         io.write_artifact(layout.summary, summary, root=root)
         io.write_text(layout.summary_md, markdown(summary.model_dump(mode="json")), root=root)
-        write_bundle(project, cfg, layout, summary, engine_kind=tf.engine.kind, remote_state=opts.remote_state)
+        write_bundle(project, cfg, layout, summary, engine_kind=tf.engine.kind, remote_state=opts.remote_state,
+                     state=f"local:{(layout / files.BASE_STATE).resolve()}" if base else None)
         elapsed = time.monotonic() - started
         write_status(status="ok", stage="done", seconds=round(elapsed, 2))
         if progress:
@@ -334,6 +283,16 @@ def _plan_region_locked(project: Project, cfg: RegionConfig, layout: RegionLayou
             progress(cfg.region, "interrupted" if interrupted else "failed")
         return RegionResult(cfg.environment, cfg.region, "interrupted" if interrupted else "failed", stage, message,
                             None, elapsed)
+
+
+def _copy_base_state(layout: RegionLayout, source: Path | None) -> Path:
+    """A fresh private copy of REF's base state for this plan (none: REF lacks the region, all create)."""
+    target = layout / files.BASE_STATE
+    for name in BASE_FILES:
+        io.remove(layout / name, root=layout.artifacts)
+    if source is not None:
+        io.write_bytes(target, source.read_bytes(), mode=io.PRIVATE_FILE, root=layout.artifacts)
+    return target.resolve()
 
 
 def preflight_args(project: Project, cfg: RegionConfig) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from toolkit.artifacts.layout import RegionLayout
 from toolkit.artifacts.lock import parse_duration, region_locks
 from toolkit.errors import InfraError, UserError
 from toolkit.paths import Given, cache_dir
+from toolkit.plan.base import BaseBuilder, BaseRef, only_in_base, resolve_ref
 from toolkit.plan.mode import Mode, choose_mode, prepare_sandbox
 from toolkit.plan.pipeline import PlanOptions, Progress, RegionResult, plan_regions
 from toolkit.plan.workdir import check_stack, check_writable
@@ -61,6 +62,8 @@ class PlanRun:
     mode: Mode
     results: list[RegionResult]
     scan: ScanNote | None
+    base: BaseRef | None = None
+    only_in_base: list[str] = field(default_factory=list)  # regions REF has and the working tree does not
 
     @property
     def failed(self) -> list[RegionResult]:
@@ -76,20 +79,30 @@ def scan_cache() -> Path:
     return cache_dir() / "scan"
 
 
-def decide_mode(sandbox: bool | None, remote_state: bool) -> tuple[Mode, str]:
+def decide_mode(sandbox: bool | None, remote_state: bool, base: str | None = None) -> tuple[Mode, str]:
     mode, why = choose_mode(sandbox)
     if mode == "cloud" and remote_state:
-        from toolkit.errors import UserError
-
         raise UserError("--remote-state only applies to sandbox runs (cloud runs always use the S3 backend)")
+    if base is not None and mode == "cloud":
+        raise UserError(f"--base {base}: only for sandbox plans; cloud plans ({why}) already diff against the "
+                        "real state")
+    if base is not None and remote_state:
+        raise UserError(f"--base {base}: plans against a local copy of the ref's sandbox state; "
+                        "drop --remote-state")
     return mode, why
+
+
+def resolve_base(root: Path, base: str | None) -> BaseRef | None:
+    """``--base REF`` to its commit and tree before anything is written (a bad REF: one line)."""
+    return resolve_ref(root, base) if base is not None else None
 
 
 def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *, mode: Mode,
              remote_state: bool = False, terraform: Given | None = None, provider_schema: Given | None = None,
              lock_timeout: str | None = None, parallelism: int = 2, scan: bool = True,
              progress: Progress | None = None, log: Log | None = None,
-             on_start: Callable[[], None] | None = None) -> PlanRun:
+             on_start: Callable[[], None] | None = None, base: BaseRef | None = None,
+             all_regions: bool = False) -> PlanRun:
     """Plan ``regions`` then scan them. ``on_start`` runs once the project and artifacts passed their checks.
 
     Every picked region is locked for the whole run, up front and in sorted order
@@ -99,6 +112,10 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
     plan between this run's plan and its scan, and a conflict is known before any work starts.
     A region another run holds fails at once naming the holder (``lock_timeout`` waits for it,
     as it does for Terraform's state lock); the others go on.
+
+    ``base`` (sandbox, local state): each region is planned against a copy of REF's sandbox state
+    (:mod:`toolkit.plan.base`); with ``all_regions``, regions only REF has are listed in
+    ``only_in_base`` (never planned, never destroyed).
     """
     from toolkit.adapters.checkov import CheckovProcess
 
@@ -106,12 +123,13 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
     check_writable(artifacts / env)
     for region in regions:
         project.region(env, region)  # settings errors stop everything, before any lock or work
+    extra = only_in_base(project.root, base, env, regions) if base and all_regions else []
     layouts = [RegionLayout.of(artifacts, env, r) for r in regions]
     with region_locks(layouts, command="infra plan", wait=parse_duration(lock_timeout), note=log) as locks:
         refused = {r: RegionResult(env, r, "failed", "lock", message) for r, message in locks.failed.items()}
         held = [r for r in regions if r in locks.held]
         if not held:
-            return PlanRun(env, mode, [refused[r] for r in regions], None)
+            return PlanRun(env, mode, [refused[r] for r in regions], None, base, extra)
         for result in refused.values():  # at once, not after the other regions' plans
             if log:
                 log(f"{env}/{result.region} not planned: {result.error}")
@@ -119,6 +137,8 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
                            cancel=CancelToken(grace_seconds=5.0))
         if mode == "sandbox":
             opts.install, opts.sandbox_env, opts.sandbox_info = prepare_sandbox(provider_schema)
+            if base is not None:
+                opts.base_builder = BaseBuilder(project.root, base, opts, log=log, progress=progress)
         if on_start:
             on_start()
         if progress:
@@ -137,7 +157,7 @@ def run_plan(project: Project, env: str, regions: list[str], artifacts: Path, *,
                 if progress:
                     progress(SCAN_ROW, "failed" if note.error else "done")
     by_region = {r.region: r for r in planned} | refused
-    return PlanRun(env, mode, [by_region[r] for r in regions], note)
+    return PlanRun(env, mode, [by_region[r] for r in regions], note, base, extra)
 
 
 def run_scan(root: Path, artifacts: Path, env: str, regions: Sequence[str], *, lock_timeout: str | None = None,

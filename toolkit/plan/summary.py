@@ -1,7 +1,7 @@
 """Plan summaries in Terraform's own language, from ``terraform show -json`` output.
 
-Only addresses, types and actions are summarised: no attribute values, so nothing
-sensitive can leak into a summary (the compliance report, which does show values,
+Only addresses, types, actions and the *names* of changed attributes are summarised: no
+attribute values, so nothing sensitive can leak into a summary (the compliance report, which does show values,
 replaces every sensitive one with ``(sensitive)``).
 """
 
@@ -26,13 +26,29 @@ def action_of(actions: list[str]) -> str:
     return "+".join(actions)
 
 
+def changed_attributes(change: Mapping[str, Any]) -> list[str]:
+    """Top-level attribute names an update/replace changes (names only; values are never read out)."""
+    before, after = change.get("before"), change.get("after")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    unknown = change.get("after_unknown")
+    if not isinstance(unknown, dict):
+        unknown = {}
+    names = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    names |= {k for k, v in unknown.items() if v and before.get(k) is not None}
+    for path in change.get("replace_paths") or []:
+        if isinstance(path, list) and path and isinstance(path[0], str):
+            names.add(path[0])
+    return sorted(names)
+
+
 class PlanChanges(TypedDict):
     """The part of ``summary.json`` read from the plan (:class:`toolkit.artifacts.summary.Summary`)."""
 
     counts: dict[str, int]
-    changes: list[dict[str, str]]
+    changes: list[dict[str, Any]]
     by_type: dict[str, dict[str, int]]
-    protected_changes: list[dict[str, str]]
+    protected_changes: list[dict[str, Any]]
     output_changes: list[str]
 
 
@@ -44,7 +60,8 @@ def summarise(plan: Mapping[str, Any]) -> PlanChanges:
         action = action_of(list(rc.get("change", {}).get("actions", [])))
         if action == "no-op":
             continue
-        changes.append({"address": rc["address"], "type": rc["type"], "action": action})
+        attributes = changed_attributes(rc.get("change", {})) if action in ("update", "replace") else []
+        changes.append({"address": rc["address"], "type": rc["type"], "action": action, "attributes": attributes})
     changes.sort(key=lambda c: c["address"])
     counted = Counter(c["action"] for c in changes)
     by_type: dict[str, dict[str, int]] = {}
@@ -78,7 +95,8 @@ def markdown(summary: Mapping[str, Any]) -> str:
     lines = [f"### {env}/{region} ({summary['aws_region']})", ""]
     if summary["mode"] == "sandbox":
         lines += ["> **Sandbox plan**: the real AWS provider was not used. Provider-side checks, defaults and "
-                  "forced replacements are not known; see the README.", ""]
+                  "forced replacements are not known; see the README.", ">", f"> {base_line(summary.get('base'))}",
+                  ""]
     lines.append(f"**{plan_line(summary['counts'])}**")
     lines.append("")
     if summary["protected_changes"]:
@@ -93,6 +111,8 @@ def markdown(summary: Mapping[str, Any]) -> str:
             lines.append(f"| `{rtype}` | {acts.get('create', 0)} | {acts.get('update', 0)} | "
                          f"{acts.get('delete', 0)} | {acts.get('replace', 0)} |")
         lines.append("")
+        lines += _changed_resources(summary["changes"])
+        lines.append("")
         lines.append("<details><summary>Resources</summary>")
         lines.append("")
         lines.append("```diff")
@@ -101,3 +121,27 @@ def markdown(summary: Mapping[str, Any]) -> str:
         lines.append("```")
         lines.append("</details>")
     return "\n".join(lines) + "\n"
+
+
+def base_line(base: Mapping[str, Any] | None) -> str:
+    """What a sandbox plan was planned against (summary.md, the banner)."""
+    if not base:
+        return ("Planned against this checkout's local sandbox state (empty unless `infra apply --sandbox` "
+                "filled it): resources never applied there show as creates. `--base REF` diffs against REF.")
+    where = f"`{base['ref']}` (commit `{base['commit'][:12]}`, tree `{base['tree'][:12]}`)"
+    if not base.get("exists", True):
+        return f"Planned against the sandbox state of {where}: {base.get('note') or 'not in REF: all create'}."
+    return f"Planned against the sandbox state of {where}, built by sandbox-applying it (fake provider values)."
+
+
+def _changed_resources(changes: list[Mapping[str, Any]]) -> list[str]:
+    """Updates, replaces and destroys with the names (never values) of what they change."""
+    shown = [c for c in changes if c["action"] not in ("create", "read")]
+    if not shown:
+        return []
+    lines = ["", "Changed resources (attribute names only, no values):", "",
+             "| address | action | changed attributes |", "| --- | --- | --- |"]
+    for c in shown:
+        attrs = ", ".join(f"`{a}`" for a in c.get("attributes") or []) or "—"
+        lines.append(f"| `{c['address']}` | {c['action']} | {attrs} |")
+    return lines
